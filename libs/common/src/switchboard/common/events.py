@@ -1,0 +1,159 @@
+"""Bus messages: one envelope, commands in the imperative, facts in the past tense.
+
+Every message is a frozen pydantic model serialised as JSON. Consumers ignore fields they do not know, so a
+producer may add optional fields without bumping ``schema_version``; removing or re-typing a field does bump it.
+``event_id`` doubles as the JetStream ``Nats-Msg-Id`` where the message goes through JetStream.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CancelRequest",
+    "CompletionRecorded",
+    "Envelope",
+    "ExecuteRequest",
+    "ExecuteToolCall",
+    "FrameKind",
+    "ModelsListed",
+    "StreamFrame",
+    "ToolCallCompleted",
+    "utc_now",
+]
+
+SCHEMA_VERSION = 1
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Envelope(BaseModel):
+    """Fields every bus message carries."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: str = Field(default_factory=_new_event_id)
+    schema_version: int = SCHEMA_VERSION
+    request_id: str
+    user_id: str
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
+
+
+Endpoint = Literal["messages", "count_tokens"]
+
+
+class ExecuteRequest(Envelope):
+    """Command: serve one Messages API call. Published by the gateway on ``Subjects.execute_request``.
+
+    ``body`` is the client's JSON exactly as received, so the native path can forward it byte for byte. When the
+    body is too large for one NATS message it is stored in the Object Store bucket ``Subjects.body_bucket``
+    under ``body_object`` and ``body`` is empty.
+    """
+
+    key_id: str | None = None
+    endpoint: Endpoint = "messages"
+    model: str
+    stream: bool = False
+    api_version: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Client headers to forward upstream (``anthropic-*`` and the like; never the client's credential)."""
+    query: str = ""
+    body: str = ""
+    body_object: str | None = None
+    reply_subject: str
+
+
+class CancelRequest(Envelope):
+    """Command: stop serving ``request_id`` (the client went away). Published on ``Subjects.cancel_request``."""
+
+    reason: str = "client disconnected"
+
+
+FrameKind = Literal["accepted", "heartbeat", "response_head", "sse", "body", "error", "end"]
+
+
+class StreamFrame(Envelope):
+    """One message of the reply stream an orchestrator sends to ``ExecuteRequest.reply_subject``.
+
+    Order on the wire: ``accepted`` first; ``heartbeat`` whenever the orchestrator has had nothing else to say
+    for a heartbeat interval; then either ``response_head`` followed by ``sse`` frames (streaming) or ``body``
+    frames (non-streaming), or an ``error``; finally ``end``. ``seq`` counts from 0 without gaps. A payload
+    too large for one NATS message is split over consecutive frames of the same kind, all but the last with
+    ``more=True``.
+    """
+
+    seq: int
+    kind: FrameKind
+    status: int | None = None
+    """HTTP status, on ``response_head``, ``body`` and ``error`` frames."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Upstream response headers the gateway may pass on (``retry-after``, ``x-should-retry``…)."""
+    data: str = ""
+    """``sse``: complete SSE events as text; ``body``: the JSON body; ``error``: an Anthropic error body."""
+    more: bool = False
+
+
+class ModelsListed(BaseModel):
+    """Reply to ``Subjects.list_models``: Anthropic ``ModelInfo`` objects, in display order."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    models: list[dict[str, object]]
+
+
+CompletionStatus = Literal["succeeded", "failed", "cancelled"]
+
+
+class CompletionRecorded(Envelope):
+    """Fact: one request finished (in any way). Published to the usage stream; ``event_id`` is the Msg-Id."""
+
+    key_id: str | None = None
+    endpoint: Endpoint = "messages"
+    requested_model: str
+    provider: str | None = None
+    upstream_model: str | None = None
+    streamed: bool = False
+    status: CompletionStatus
+    http_status: int
+    error_type: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    stop_reason: str | None = None
+    tool_use_count: int = 0
+    tool_names: list[str] = Field(default_factory=list)
+    started_at: AwareDatetime
+    latency_ms: float
+    time_to_first_token_ms: float | None = None
+
+
+class ExecuteToolCall(Envelope):
+    """Command: run one tool call on the user's connector. Published on ``Subjects.execute_tool_call``."""
+
+    call_id: str
+    tool_name: str
+    input: dict[str, object] = Field(default_factory=dict)
+    connector: str | None = None
+    reply_subject: str
+    timeout_s: float = 60.0
+
+
+class ToolCallCompleted(Envelope):
+    """Fact: a tool call finished. ``content`` holds Anthropic ``tool_result`` content blocks."""
+
+    call_id: str
+    is_error: bool = False
+    content: list[dict[str, object]] = Field(default_factory=list)

@@ -1,0 +1,100 @@
+"""The one registry of NATS subjects and JetStream streams.
+
+Grammar: ``<prefix>.<domain>.<event>[.<id>]``. The prefix is configurable so that several deployments (or test
+runs) can share one NATS account without seeing each other's traffic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["ORCHESTRATOR_QUEUE", "Subjects", "subject_token"]
+
+ORCHESTRATOR_QUEUE = "orchestrator"
+"""Queue group shared by every orchestrator replica: each request goes to exactly one of them."""
+
+_UNSAFE_TOKEN_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def subject_token(value: str) -> str:
+    """Turn an arbitrary id (user id, key id) into one safe subject token."""
+    token = _UNSAFE_TOKEN_CHARS.sub("_", value)
+    return token or "_"
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """Every subject name Switchboard publishes or subscribes to, for one prefix."""
+
+    prefix: str = "switchboard"
+
+    # --- llm: the request path (core NATS) ---------------------------------------------------------------
+    @property
+    def execute_request(self) -> str:
+        """Command ``ExecuteRequest``: gateway -> one orchestrator (queue group ``orchestrator``)."""
+        return f"{self.prefix}.llm.execute"
+
+    def cancel_request(self, request_id: str) -> str:
+        """Command ``CancelRequest``: gateway -> every orchestrator; the one running it stops."""
+        return f"{self.prefix}.llm.cancel.{subject_token(request_id)}"
+
+    @property
+    def cancel_request_all(self) -> str:
+        """Wildcard an orchestrator subscribes to for cancellations."""
+        return f"{self.prefix}.llm.cancel.*"
+
+    @property
+    def list_models(self) -> str:
+        """Request/reply: gateway asks an orchestrator for the models its routes serve."""
+        return f"{self.prefix}.llm.list_models"
+
+    def reply_prefix(self, gateway_id: str) -> str:
+        """Where one gateway replica receives ``StreamFrame``s for all of its requests."""
+        return f"{self.prefix}.reply.{subject_token(gateway_id)}"
+
+    def reply(self, gateway_id: str, request_id: str) -> str:
+        """The reply subject of one request."""
+        return f"{self.reply_prefix(gateway_id)}.{subject_token(request_id)}"
+
+    # --- health --------------------------------------------------------------------------------------------
+    def ping(self, service: str) -> str:
+        """Request/reply liveness probe answered by any replica of ``service``."""
+        return f"{self.prefix}.{subject_token(service)}.ping"
+
+    # --- usage: durable facts (JetStream) -----------------------------------------------------------------
+    def completion_recorded(self, user_id: str) -> str:
+        """Event ``CompletionRecorded`` for one user, stored in the usage stream."""
+        return f"{self.prefix}.usage.completion_recorded.{subject_token(user_id)}"
+
+    @property
+    def completion_recorded_all(self) -> str:
+        return f"{self.prefix}.usage.completion_recorded.*"
+
+    @property
+    def usage_stream(self) -> str:
+        """JetStream stream holding every usage fact until it is billed."""
+        return f"{_stream_name(self.prefix)}_USAGE"
+
+    @property
+    def usage_stream_subjects(self) -> list[str]:
+        return [f"{self.prefix}.usage.>"]
+
+    # --- tools (used by the tool-broker) ------------------------------------------------------------------
+    def execute_tool_call(self, user_id: str) -> str:
+        """Command ``ExecuteToolCall``: orchestrator -> the tool-broker holding the user's connector."""
+        return f"{self.prefix}.tool.execute.{subject_token(user_id)}"
+
+    def tool_call_completed(self, call_id: str) -> str:
+        """Event ``ToolCallCompleted``: tool-broker -> the orchestrator waiting for it."""
+        return f"{self.prefix}.tool.completed.{subject_token(call_id)}"
+
+    # --- large payloads -----------------------------------------------------------------------------------
+    @property
+    def body_bucket(self) -> str:
+        """Object Store bucket for request bodies too large for one NATS message."""
+        return f"{_stream_name(self.prefix)}_BODIES"
+
+
+def _stream_name(prefix: str) -> str:
+    return _UNSAFE_TOKEN_CHARS.sub("_", prefix).upper()
