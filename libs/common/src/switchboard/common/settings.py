@@ -30,9 +30,7 @@ class CommonSettings(BaseSettings):
         description="First token of every NATS subject and of the JetStream stream names.",
         pattern=r"^[A-Za-z0-9_-]+$",
     )
-    log_level: str = Field(
-        "INFO", validation_alias="SWITCHBOARD_LOG_LEVEL", description="Python logging level name."
-    )
+    log_level: str = Field("INFO", validation_alias="SWITCHBOARD_LOG_LEVEL", description="Python logging level name.")
 
     @property
     def subjects(self) -> Subjects:

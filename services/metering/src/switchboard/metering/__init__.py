@@ -1,0 +1,1 @@
+"""Switchboard metering: turns usage facts into billing events (``python -m switchboard.metering``)."""

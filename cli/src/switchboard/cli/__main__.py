@@ -1,0 +1,70 @@
+"""The ``switchboard`` command: parse the arguments and hand over to the module of the subcommand."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description="Run and manage a local Switchboard.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run NATS and every service in the foreground until Ctrl-C")
+    up.add_argument("--port", type=int, help="gateway port (default: $SWITCHBOARD_GATEWAY_PORT or 8080)")
+    up.add_argument("--demo", action="store_true", help="serve the offline `demo` model (no upstream needed)")
+    up.add_argument("--data-dir", type=Path, help="local state (default: $SWITCHBOARD_DATA_DIR or .switchboard)")
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", help="mint an API key and print it once")
+    create.add_argument("--user", required=True, help="user id the key belongs to")
+    create.add_argument("--name", help="a label to recognise the key by")
+    create.add_argument("--data-dir", type=Path, help="where the SQLite database is when DATABASE_URL is unset")
+
+    docs = commands.add_parser("docs", help="regenerate docs/configuration.md and docs/events.md")
+    docs.add_argument("--out", type=Path, default=Path("docs"), help="directory to write to (default: docs)")
+
+    tap = commands.add_parser("tap", help="print the messages on SUBJECT (wildcards allowed) until Ctrl-C")
+    tap.add_argument("subject", metavar="SUBJECT", help="e.g. 'switchboard.>'")
+    tap.add_argument("--server", help="NATS URL (default: $NATS_URL, else the server `switchboard up` runs)")
+    tap.add_argument("--max-chars", type=int, default=4000, help="cut payloads longer than this (0: never)")
+    tap.add_argument("--data-dir", type=Path, help="data dir of the `switchboard up` whose server to tap")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Imports per command: `switchboard docs --help` shouldn't load the gateway's database stack.
+    if args.command == "docs":
+        from switchboard.cli.docs import run_docs
+
+        return run_docs(args.out)
+
+    from switchboard.api_gateway.settings import GatewaySettings
+
+    settings = GatewaySettings()
+    if args.data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": args.data_dir})
+    if args.command == "up":
+        from switchboard.cli.up import UpOptions, run_up
+
+        return run_up(UpOptions(args.port or settings.port, args.demo, settings.data_dir), settings)
+    if args.command == "keys":
+        from switchboard.cli.keys import run_create
+
+        return run_create(settings, args.user, args.name)
+    from switchboard.cli.tap import resolve_nats_url, run_tap
+
+    configured = settings.nats_url if "nats_url" in settings.model_fields_set else None
+    url = resolve_nats_url(args.server, configured, settings.data_dir, settings.nats_url)
+    return run_tap(url, args.subject, args.max_chars)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    raise SystemExit(_run(build_parser().parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The gateway's side of the bus: publish requests, receive each request's reply frames, cancel, ask.
+
+One wildcard subscription per gateway replica receives the frames of all its requests and routes them by
+subject to a per-request queue, so no subscription is created per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from typing import Any
+
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js.errors import BucketNotFoundError
+
+from switchboard.api_gateway.reply_channel import ReplyChannel
+from switchboard.common.events import CancelRequest, ExecuteRequest, ModelsListed
+from switchboard.common.subjects import Subjects
+
+__all__ = ["OrchestratorBus"]
+
+logger = logging.getLogger(__name__)
+
+_PAYLOAD_HEADROOM = 64 * 1024
+_BODY_TTL_SECONDS = 600.0
+
+
+class OrchestratorBus:
+    def __init__(self, nc: NatsClient, subjects: Subjects) -> None:
+        self._nc = nc
+        self._subjects = subjects
+        self.gateway_id = uuid.uuid4().hex[:12]
+        self._reply_prefix = subjects.reply_prefix(self.gateway_id)
+        self._channels: dict[str, ReplyChannel] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self._nc.subscribe(f"{self._reply_prefix}.*", cb=self._dispatch, pending_msgs_limit=1_000_000)
+        await self._nc.flush()
+
+    async def _dispatch(self, msg: Msg) -> None:
+        channel = self._channels.get(msg.subject[len(self._reply_prefix) + 1 :])
+        if channel is not None:
+            channel.deliver(msg)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._nc.is_connected)
+
+    def reply_subject(self, request_id: str) -> str:
+        return self._subjects.reply(self.gateway_id, request_id)
+
+    async def submit(self, command: ExecuteRequest) -> ReplyChannel:
+        """Publish ``command`` and return the channel its frames will arrive on."""
+        channel = ReplyChannel(command.request_id, on_close=self._forget)
+        self._channels[command.request_id] = channel
+        try:
+            payload = await self._encode(command)
+            await self._nc.publish(self._subjects.execute_request, payload, reply=command.reply_subject)
+        except BaseException:
+            self._forget(command.request_id)
+            raise
+        return channel
+
+    async def _encode(self, command: ExecuteRequest) -> bytes:
+        payload = command.model_dump_json().encode()
+        if len(payload) <= self._nc.max_payload - _PAYLOAD_HEADROOM:
+            return payload
+        store = await self._body_store()
+        await store.put(command.request_id, command.body.encode())
+        offloaded = command.model_copy(update={"body": "", "body_object": command.request_id})
+        return offloaded.model_dump_json().encode()
+
+    async def _body_store(self) -> Any:
+        js = self._nc.jetstream()
+        try:
+            return await js.object_store(self._subjects.body_bucket)
+        except BucketNotFoundError:
+            from nats.js.api import ObjectStoreConfig
+
+            config = ObjectStoreConfig(bucket=self._subjects.body_bucket, ttl=_BODY_TTL_SECONDS)
+            return await js.create_object_store(config=config)
+
+    def _forget(self, request_id: str) -> None:
+        self._channels.pop(request_id, None)
+
+    def cancel_soon(self, request_id: str, user_id: str) -> None:
+        """Tell the orchestrators to stop ``request_id``; safe to call from a cancelled task."""
+        task = asyncio.get_running_loop().create_task(self._cancel(request_id, user_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _cancel(self, request_id: str, user_id: str) -> None:
+        command = CancelRequest(request_id=request_id, user_id=user_id)
+        with contextlib.suppress(Exception):
+            await self._nc.publish(self._subjects.cancel_request(request_id), command.model_dump_json().encode())
+
+    async def list_models(self, timeout: float) -> list[dict[str, Any]]:
+        reply = await self._nc.request(self._subjects.list_models, b"{}", timeout=timeout)
+        return [dict(model) for model in ModelsListed.model_validate_json(reply.data).models]
+
+    async def ping(self, service: str, timeout: float) -> dict[str, Any]:
+        reply = await self._nc.request(self._subjects.ping(service), b"{}", timeout=timeout)
+        answer: dict[str, Any] = json.loads(reply.data)
+        return answer
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            with contextlib.suppress(Exception):
+                await task

@@ -1,0 +1,1 @@
+"""API keys: minted once, stored only as a hash, verified on every request."""

@@ -1,0 +1,55 @@
+"""Liveness and readiness: ``GET /v1/health`` reports each component; ``/`` and ``/api/hello`` answer fast."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from switchboard.api_gateway.database import ping as ping_database
+from switchboard.api_gateway.state import GatewayState, gateway_state
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_PROBE_TIMEOUT = 1.0
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+@router.api_route("/api/hello", methods=["GET", "HEAD"])
+async def hello() -> dict[str, str]:
+    return {"service": "switchboard", "status": "ok"}
+
+
+@router.get("/v1/health")
+async def health(request: Request) -> Response:
+    state = gateway_state(request)
+    nats, orchestrator, database = await asyncio.gather(_nats(state), _orchestrator(state), _database(state))
+    components = {"nats": nats, "orchestrator": orchestrator, "database": database}
+    healthy = all(component["status"] == "ok" for component in components.values())
+    status = "healthy" if healthy else "degraded"
+    status_code = 200 if nats["status"] == "ok" else 503
+    return JSONResponse({"status": status, "components": components}, status_code=status_code)
+
+
+async def _nats(state: GatewayState) -> dict[str, Any]:
+    return {"status": "ok" if state.bus.connected else "down"}
+
+
+async def _orchestrator(state: GatewayState) -> dict[str, Any]:
+    try:
+        answer = await state.bus.ping("orchestrator", timeout=_PROBE_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - a probe reports any failure as "down"
+        return {"status": "down", "detail": f"no orchestrator answered ({type(exc).__name__})"}
+    return {"status": "ok", "instance": answer.get("instance")}
+
+
+async def _database(state: GatewayState) -> dict[str, Any]:
+    try:
+        await asyncio.wait_for(ping_database(state.engine), _PROBE_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - a probe reports any failure as "down"
+        return {"status": "down", "detail": type(exc).__name__}
+    return {"status": "ok", "backend": state.engine.url.get_backend_name()}

@@ -1,0 +1,126 @@
+"""``POST /v1/messages``, ``/v1/messages/stream`` and ``/v1/messages/count_tokens``: publish, then relay."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from switchboard.api_gateway.auth import authenticate
+from switchboard.api_gateway.disconnect import ClientDisconnectedError, unless_disconnected
+from switchboard.api_gateway.forwarding import forwardable_headers
+from switchboard.api_gateway.keys.store import Principal
+from switchboard.api_gateway.relay import ProviderError, first_answer, passed_headers, sse_stream
+from switchboard.api_gateway.reply_channel import ReplyChannel
+from switchboard.api_gateway.request_body import parse_head, read_body
+from switchboard.api_gateway.request_context import request_id_of
+from switchboard.api_gateway.state import GatewayState, gateway_state
+from switchboard.common.errors import InvalidRequestError
+from switchboard.common.events import Endpoint, ExecuteRequest, StreamFrame
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+_CLIENT_CLOSED_REQUEST = 499  # nobody reads it: the client is gone; the access log shows why
+
+
+@router.post("/v1/messages")
+async def create_message(request: Request) -> Response:
+    return await _serve(request, endpoint="messages", force_stream=False)
+
+
+@router.post("/v1/messages/stream")
+async def stream_message(request: Request) -> Response:
+    return await _serve(request, endpoint="messages", force_stream=True)
+
+
+@router.post("/v1/messages/count_tokens")
+async def count_tokens(request: Request) -> Response:
+    return await _serve(request, endpoint="count_tokens", force_stream=False)
+
+
+async def _serve(request: Request, *, endpoint: Endpoint, force_stream: bool) -> Response:
+    state = gateway_state(request)
+    principal = await authenticate(request.headers, state.keys)
+    api_version = request.headers.get("anthropic-version")
+    if not api_version:
+        raise InvalidRequestError("anthropic-version: header is required")
+    command = await _command(request, state, principal, endpoint, api_version, force_stream)
+    channel = await state.bus.submit(command)
+    try:
+        frame = await unless_disconnected(request, _answer(channel, state))
+    except ProviderError as exc:
+        channel.close()
+        return Response(exc.body, status_code=exc.status, media_type="application/json", headers=exc.headers)
+    except ClientDisconnectedError:
+        channel.close()
+        state.bus.cancel_soon(command.request_id, command.user_id)
+        return Response(status_code=_CLIENT_CLOSED_REQUEST)
+    except Exception:
+        channel.close()
+        state.bus.cancel_soon(command.request_id, command.user_id)
+        raise
+    if frame.kind == "body":
+        channel.close()
+        return Response(frame.data, frame.status or 200, passed_headers(frame), media_type="application/json")
+    stream = _relay_stream(channel, state, command)
+    return StreamingResponse(stream, media_type="text/event-stream; charset=utf-8", headers=_SSE_HEADERS)
+
+
+async def _command(
+    request: Request,
+    state: GatewayState,
+    principal: Principal,
+    endpoint: Endpoint,
+    api_version: str,
+    force_stream: bool,
+) -> ExecuteRequest:
+    body = await read_body(request, state.settings.max_body_bytes)
+    head = parse_head(body, require_max_tokens=endpoint == "messages")
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise InvalidRequestError("Request body is not valid UTF-8.") from None
+    if force_stream and head.stream is not True:
+        text = _with_stream_enabled(text)
+    request_id = request_id_of(request)
+    return ExecuteRequest(
+        request_id=request_id,
+        user_id=principal.user_id,
+        key_id=principal.key_id,
+        endpoint=endpoint,
+        model=head.model,
+        stream=endpoint == "messages" and (force_stream or head.stream is True),
+        api_version=api_version,
+        headers=forwardable_headers(request.headers),
+        query=request.url.query,
+        body=text,
+        reply_subject=state.bus.reply_subject(request_id),
+    )
+
+
+def _with_stream_enabled(text: str) -> str:
+    body = json.loads(text)
+    body["stream"] = True
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+async def _answer(channel: ReplyChannel, state: GatewayState) -> StreamFrame:
+    await channel.wait_accepted(state.settings.accept_timeout)
+    return await first_answer(channel, state.relay)
+
+
+async def _relay_stream(channel: ReplyChannel, state: GatewayState, command: ExecuteRequest) -> AsyncIterator[bytes]:
+    finished = False
+    try:
+        async for chunk in sse_stream(channel, state.relay):
+            yield chunk
+        finished = True
+    finally:
+        channel.close()
+        if not finished:
+            state.bus.cancel_soon(command.request_id, command.user_id)

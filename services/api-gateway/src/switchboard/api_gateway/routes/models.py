@@ -1,0 +1,33 @@
+"""``GET /v1/models`` and ``GET /v1/models/{model_id}`` in Anthropic's shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from switchboard.api_gateway.auth import authenticate
+from switchboard.api_gateway.state import gateway_state
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/v1/models")
+async def list_models(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    after_id: str | None = None,
+    before_id: str | None = None,
+) -> dict[str, Any]:
+    state = gateway_state(request)
+    await authenticate(request.headers, state.keys)
+    return await state.models.page(limit=limit, after_id=after_id, before_id=before_id)
+
+
+@router.get("/v1/models/{model_id:path}")
+async def get_model(request: Request, model_id: str) -> dict[str, Any]:
+    state = gateway_state(request)
+    await authenticate(request.headers, state.keys)
+    return await state.models.get(model_id)

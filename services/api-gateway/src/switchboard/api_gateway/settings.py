@@ -1,0 +1,78 @@
+"""Configuration of the api-gateway, read once from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from switchboard.common.settings import CommonSettings
+
+__all__ = ["GatewaySettings"]
+
+
+class GatewaySettings(CommonSettings):
+    """Every knob of the api-gateway; each field documents its environment variable."""
+
+    host: str = Field("127.0.0.1", validation_alias="SWITCHBOARD_GATEWAY_HOST", description="Address to bind.")
+    port: int = Field(8080, validation_alias="SWITCHBOARD_GATEWAY_PORT", description="TCP port to bind.")
+    data_dir: Path = Field(
+        Path(".switchboard"),
+        validation_alias="SWITCHBOARD_DATA_DIR",
+        description="Directory for local state (the SQLite database when DATABASE_URL is unset).",
+    )
+    database_url: str | None = Field(
+        None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL of the gateway's database, e.g. postgresql://user@host/db. "
+        "Unset: SQLite at $SWITCHBOARD_DATA_DIR/gateway.db.",
+    )
+    max_body_bytes: int = Field(
+        32 * 1024 * 1024,
+        validation_alias="SWITCHBOARD_MAX_BODY_BYTES",
+        description="Largest accepted request body; larger ones get 413 request_too_large.",
+        gt=0,
+    )
+    accept_timeout: float = Field(
+        2.0,
+        validation_alias="SWITCHBOARD_ACCEPT_TIMEOUT",
+        description="Seconds to wait for an orchestrator to accept a request before answering 529.",
+        gt=0,
+    )
+    orchestrator_idle_timeout: float = Field(
+        3.0,
+        validation_alias="SWITCHBOARD_ORCHESTRATOR_IDLE_TIMEOUT",
+        description="Seconds without any frame (orchestrators heartbeat every second) after which the "
+        "orchestrator serving a request is considered dead.",
+        gt=0,
+    )
+    client_ping_interval: float = Field(
+        15.0,
+        validation_alias="SWITCHBOARD_CLIENT_PING_INTERVAL",
+        description="Seconds of silence on a stream after which the gateway sends `event: ping`.",
+        gt=0,
+    )
+    auth_cache_ttl: float = Field(
+        30.0,
+        validation_alias="SWITCHBOARD_AUTH_CACHE_TTL",
+        description="Seconds a verified API key is cached in memory (revocation takes effect after this).",
+        ge=0,
+    )
+    models_cache_ttl: float = Field(
+        30.0,
+        validation_alias="SWITCHBOARD_MODELS_CACHE_TTL",
+        description="Seconds the model list fetched from the orchestrators is cached.",
+        ge=0,
+    )
+
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL: asyncpg for PostgreSQL, aiosqlite for SQLite."""
+        url = self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'gateway.db'}"
+        for plain, async_driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return async_driver + url[len(plain) :]
+        return url

@@ -1,0 +1,45 @@
+"""``switchboard-orchestrator`` / ``python -m switchboard.orchestrator``: run one replica until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from pydantic import ValidationError
+
+from switchboard.orchestrator.app import running
+from switchboard.orchestrator.route_config import RouteConfigError
+from switchboard.orchestrator.settings import OrchestratorSettings
+
+logger = logging.getLogger("switchboard.orchestrator")
+
+
+async def serve(settings: OrchestratorSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(settings) as app:
+        logger.info("orchestrator %s serving %s", app.instance_id, ", ".join(app.router.explicit_names()) or "*")
+        await stop.wait()
+        logger.info("orchestrator %s shutting down", app.instance_id)
+
+
+def main() -> None:
+    try:
+        settings = OrchestratorSettings()
+    except ValidationError as exc:
+        sys.exit(f"switchboard-orchestrator: invalid configuration: {exc}")
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO; keep provider URLs out of the logs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        asyncio.run(serve(settings))
+    except RouteConfigError as exc:
+        sys.exit(f"switchboard-orchestrator: {exc}")
+
+
+if __name__ == "__main__":
+    main()

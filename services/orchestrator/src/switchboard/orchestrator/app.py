@@ -1,0 +1,130 @@
+"""The composition root: one orchestrator replica wired from its settings, with start/stop as its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from faststream.nats import NatsBroker
+from faststream.nats.subscriber.usecases.core_subscriber import CoreSubscriber
+
+from switchboard.common.events import ModelsListed
+from switchboard.common.ids import new_id
+from switchboard.orchestrator.bodies import BodyStore
+from switchboard.orchestrator.completion import CompletionRecorder
+from switchboard.orchestrator.dispatcher import Dispatcher
+from switchboard.orchestrator.execution import Services
+from switchboard.orchestrator.handlers import SERVICE_NAME, register_handlers
+from switchboard.orchestrator.models_catalog import list_models
+from switchboard.orchestrator.providers.anthropic import AnthropicProvider
+from switchboard.orchestrator.providers.base import Provider
+from switchboard.orchestrator.providers.demo import DemoProvider
+from switchboard.orchestrator.route_config import RoutingTable, load_routing_table
+from switchboard.orchestrator.routing import ModelRouter
+from switchboard.orchestrator.settings import OrchestratorSettings
+
+__all__ = ["OrchestratorApp", "create_app", "running"]
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+"""On shutdown, how long running requests may still finish before they are cut off with a retryable 529."""
+UPSTREAM_WRITE_TIMEOUT = 60.0
+UPSTREAM_POOL_TIMEOUT = 10.0
+
+
+def build_http_client(settings: OrchestratorSettings) -> httpx.AsyncClient:
+    """The one upstream connection pool of a replica (HTTP/2 where the provider offers it)."""
+    timeout = httpx.Timeout(
+        connect=settings.upstream_connect_timeout,
+        read=settings.upstream_read_timeout,
+        write=UPSTREAM_WRITE_TIMEOUT,
+        pool=UPSTREAM_POOL_TIMEOUT,
+    )
+    # Each in-flight request may hold one HTTP/1.1 connection; a few spare for model listing.
+    limits = httpx.Limits(max_connections=settings.max_inflight + 8, max_keepalive_connections=64)
+    return httpx.AsyncClient(http2=True, timeout=timeout, limits=limits)
+
+
+def build_providers(table: RoutingTable, client: httpx.AsyncClient) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    for name, spec in table.providers.items():
+        providers[name] = AnthropicProvider(spec, client) if spec.type == "anthropic" else DemoProvider(name)
+    return providers
+
+
+class OrchestratorApp:
+    """One replica: its bus connection, upstream pool, providers and in-flight requests."""
+
+    def __init__(self, settings: OrchestratorSettings, table: RoutingTable) -> None:
+        self.settings = settings
+        self.instance_id = new_id(SERVICE_NAME, 12)
+        self.router = ModelRouter(table.routes)
+        self._table = table
+        self.broker = NatsBroker(
+            settings.nats_servers(),
+            name=f"switchboard-{self.instance_id}",
+            # FastStream's per-message lines at DEBUG; handler errors still surface at ERROR.
+            logger=logging.getLogger("switchboard.orchestrator.bus"),
+            log_level=logging.DEBUG,
+        )
+        self._http: httpx.AsyncClient | None = None
+        self._providers: dict[str, Provider] = {}
+        self._execute: CoreSubscriber | None = None
+        self._dispatcher: Dispatcher | None = None
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        if self._dispatcher is None:
+            raise RuntimeError("the orchestrator is not started")
+        return self._dispatcher
+
+    async def models(self) -> ModelsListed:
+        return await list_models(self.router, self._providers)
+
+    async def start(self) -> None:
+        self._http = build_http_client(self.settings)
+        self._providers = build_providers(self._table, self._http)
+        await self.broker.connect()
+        jetstream = self.broker.connection.jetstream()
+        subjects = self.settings.subjects
+        recorder = CompletionRecorder(jetstream, subjects)
+        await recorder.ensure_stream()
+        services = Services(
+            connection=self.broker.connection,
+            router=self.router,
+            providers=self._providers,
+            bodies=BodyStore(jetstream, subjects.body_bucket),
+            recorder=recorder,
+            heartbeat_interval=self.settings.heartbeat_interval,
+        )
+        self._dispatcher = Dispatcher(services, self.settings.max_inflight)
+        self._execute = register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)
+        await self.broker.start()
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Stop taking work, let running requests finish (up to ``grace``), then disconnect."""
+        if self._execute is not None:
+            await self._execute.stop()
+        if self._dispatcher is not None:
+            await self._dispatcher.drain(grace)
+        await self.broker.stop()
+        if self._http is not None:
+            await self._http.aclose()
+
+
+async def create_app(settings: OrchestratorSettings) -> OrchestratorApp:
+    """Read the routing config (off the event loop) and build an unstarted replica."""
+    table = await asyncio.to_thread(load_routing_table, settings)
+    return OrchestratorApp(settings, table)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: OrchestratorSettings) -> AsyncIterator[OrchestratorApp]:
+    app = await create_app(settings)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()

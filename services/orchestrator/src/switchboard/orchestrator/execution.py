@@ -1,0 +1,124 @@
+"""Serving one ``ExecuteRequest`` from ``accepted`` to ``end``, then recording what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import nats.errors
+from nats.aio.client import Client
+
+from switchboard.common.errors import ApiError, NotFoundError, OverloadedError, SwitchboardError
+from switchboard.common.events import ExecuteRequest, utc_now
+from switchboard.orchestrator.bodies import BodyStore
+from switchboard.orchestrator.completion import CompletionRecorder, completion_event
+from switchboard.orchestrator.providers.base import Provider, UpstreamCall
+from switchboard.orchestrator.reply_stream import ReplyStream
+from switchboard.orchestrator.response_writer import ResponseWriter
+from switchboard.orchestrator.routing import ModelRouter, Route
+
+__all__ = ["RequestRun", "Services", "StopReason"]
+
+logger = logging.getLogger(__name__)
+
+StopReason = Literal["client", "shutdown"]
+
+
+@dataclass(frozen=True)
+class Services:
+    """What a request needs, built once per replica by the app."""
+
+    connection: Client
+    router: ModelRouter
+    providers: Mapping[str, Provider]
+    bodies: BodyStore
+    recorder: CompletionRecorder
+    heartbeat_interval: float
+
+
+class RequestRun:
+    def __init__(self, request: ExecuteRequest, services: Services) -> None:
+        self.request = request
+        self.stop_reason: StopReason | None = None
+        """Why the task is being cancelled; set by whoever cancels it."""
+        self.finishing = False
+        """Past the answer: cancelling now would only lose the usage record."""
+        self._services = services
+        self._reply = ReplyStream(services.connection, request, services.heartbeat_interval)
+        self._writer = ResponseWriter(self._reply, request.request_id)
+        self._route: Route | None = None
+        self._started_at = utc_now()
+        self._started = time.monotonic()
+
+    async def run(self) -> None:
+        try:
+            await self._attempt()
+        finally:
+            await self._finish()
+
+    async def _attempt(self) -> None:
+        try:
+            await self._reply.send("accepted")
+            async with self._reply.heartbeats():
+                await self._serve()
+        except asyncio.CancelledError:
+            # Swallowed on purpose: the run still owes the gateway an ``end`` and the usage stream a record.
+            if (task := asyncio.current_task()) is not None:
+                task.uncancel()
+            await self._interrupted()
+        except SwitchboardError as exc:
+            await self._writer.fail(exc)
+        except Exception:
+            logger.exception("request %s failed inside the orchestrator", self.request.request_id)
+            await self._writer.fail(ApiError("internal error in the orchestrator"))
+
+    async def _serve(self) -> None:
+        request = self.request
+        route = self._services.router.resolve(request.model)
+        if route is None:
+            raise NotFoundError(f"model: {request.model}")
+        self._route = route
+        provider = self._services.providers[route.provider]
+        self._writer.provider = provider.name
+        call = UpstreamCall(
+            request_id=request.request_id,
+            endpoint=request.endpoint,
+            stream=request.stream,
+            body=await self._services.bodies.load(request),
+            requested_model=request.model,
+            upstream_model=route.upstream_model,
+            api_version=request.api_version,
+            headers=request.headers,
+            query=request.query,
+        )
+        await provider.send(call, self._writer)
+
+    async def _interrupted(self) -> None:
+        if self.stop_reason == "shutdown":
+            await self._writer.fail(OverloadedError("the orchestrator serving this request shut down; retry"))
+        else:
+            self._writer.cancelled()
+
+    async def _finish(self) -> None:
+        self.finishing = True
+        latency_ms = (time.monotonic() - self._started) * 1000
+        try:
+            await self._reply.send("end")
+        except nats.errors.Error as exc:
+            logger.warning("request %s: end frame not sent: %s", self.request.request_id, type(exc).__name__)
+        outcome = self._writer.outcome
+        logger.info(
+            "request %s model=%s provider=%s status=%s http=%d latency_ms=%.0f",
+            self.request.request_id,
+            self.request.model,
+            self._route.provider if self._route else "-",
+            outcome.status,
+            outcome.http_status,
+            latency_ms,
+        )
+        event = completion_event(self.request, self._route, self._writer, self._started_at, latency_ms)
+        await self._services.recorder.record(event)

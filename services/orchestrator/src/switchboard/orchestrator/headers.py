@@ -1,0 +1,54 @@
+"""Which headers cross the orchestrator: to the provider (all forwarded ones but credentials) and back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pydantic import SecretStr
+
+__all__ = ["PASSED_RESPONSE_HEADERS", "response_headers", "upstream_request_headers"]
+
+PASSED_RESPONSE_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
+"""Upstream response headers the gateway may show the client: only retry advice. Rate-limit and
+organisation headers describe *our* upstream account, not the client's, so they stay here."""
+
+# The gateway already strips these; dropping them again keeps a client credential from ever reaching a provider
+# and lets httpx own framing and content negotiation.
+_NEVER_FORWARDED = frozenset(
+    {
+        "authorization",
+        "x-api-key",
+        "cookie",
+        "host",
+        "content-length",
+        "content-type",
+        "anthropic-version",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+        "accept-encoding",
+        "proxy-authorization",
+    }
+)
+
+
+def upstream_request_headers(
+    forwarded: Mapping[str, str], *, api_version: str, api_key: SecretStr | None
+) -> dict[str, str]:
+    """Client headers (``anthropic-beta`` and every other one, unchanged) plus ours."""
+    headers = {name.lower(): value for name, value in forwarded.items() if name.lower() not in _NEVER_FORWARDED}
+    headers["content-type"] = "application/json"
+    headers["anthropic-version"] = api_version
+    if api_key is not None:
+        headers["x-api-key"] = api_key.get_secret_value()
+    return headers
+
+
+def response_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The allowlisted subset of an upstream response's headers, names lower-cased."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {name.lower(): value for name, value in items if name.lower() in PASSED_RESPONSE_HEADERS}

@@ -1,0 +1,1 @@
+"""Providers: where requests are served (the native Anthropic API, the offline demo model)."""

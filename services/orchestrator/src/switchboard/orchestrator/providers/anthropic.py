@@ -1,0 +1,133 @@
+"""The native provider: Anthropic's Messages API (or anything speaking it), bytes passed through untouched."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import httpx
+
+from switchboard.orchestrator.headers import response_headers, upstream_request_headers
+from switchboard.orchestrator.providers.base import ModelInfo, ResponseSink, UpstreamCall
+from switchboard.orchestrator.providers.request_json import body_object
+from switchboard.orchestrator.route_config import ProviderSpec
+from switchboard.orchestrator.token_estimate import estimate_input_tokens
+from switchboard.orchestrator.upstream_errors import dump_json, transport_failure
+
+__all__ = ["AnthropicProvider"]
+
+logger = logging.getLogger(__name__)
+
+MODELS_CACHE_SECONDS = 300.0
+MODELS_TIMEOUT_SECONDS = 2.0
+MODELS_API_VERSION = "2023-06-01"
+_MAX_ERROR_BODY = 1024 * 1024
+"""Bytes of an upstream error body kept; Anthropic's are tiny, a misbehaving proxy's page need not be."""
+
+
+class AnthropicProvider:
+    def __init__(self, spec: ProviderSpec, client: httpx.AsyncClient) -> None:
+        self._spec = spec
+        self._client = client
+        self._models: list[ModelInfo] = []
+        self._models_fetched_at = float("-inf")
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    async def send(self, call: UpstreamCall, sink: ResponseSink) -> None:
+        try:
+            if call.endpoint == "count_tokens":
+                await self._count_tokens(call, sink)
+            elif call.stream:
+                await self._stream(call, sink)
+            else:
+                await self._complete(call, sink)
+        except httpx.HTTPError as exc:
+            raise transport_failure(self.name, exc) from exc
+
+    async def _stream(self, call: UpstreamCall, sink: ResponseSink) -> None:
+        async with self._client.stream("POST", self._url(call), content=_body(call), headers=self._headers(call)) as r:
+            if r.status_code != httpx.codes.OK:
+                await sink.upstream_error(r.status_code, response_headers(r.headers.items()), await _read_capped(r))
+                return
+            await sink.start_stream(response_headers(r.headers.items()))
+            async for chunk in r.aiter_bytes():
+                await sink.stream_bytes(chunk)
+        await sink.finish_stream()
+
+    async def _complete(self, call: UpstreamCall, sink: ResponseSink) -> None:
+        response = await self._client.post(self._url(call), content=_body(call), headers=self._headers(call))
+        await _answer(response, sink)
+
+    async def _count_tokens(self, call: UpstreamCall, sink: ResponseSink) -> None:
+        response = await self._client.post(self._url(call), content=_body(call), headers=self._headers(call))
+        if _endpoint_missing(response, call.upstream_model):
+            # A proxy without count_tokens: an estimate beats an error, which makes Claude Code burn inference.
+            estimate = estimate_input_tokens(body_object(call.body))
+            await sink.body(200, {}, dump_json({"input_tokens": estimate}))
+            return
+        await _answer(response, sink)
+
+    def _url(self, call: UpstreamCall) -> str:
+        path = "/v1/messages/count_tokens" if call.endpoint == "count_tokens" else "/v1/messages"
+        return f"{self._spec.base_url}{path}" + (f"?{call.query}" if call.query else "")
+
+    def _headers(self, call: UpstreamCall) -> dict[str, str]:
+        return upstream_request_headers(call.headers, api_version=call.api_version, api_key=self._spec.api_key)
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The upstream's ``/v1/models`` (one page of up to 1000), cached; empty without an API key."""
+        if self._spec.api_key is None:
+            return []
+        if time.monotonic() - self._models_fetched_at < MODELS_CACHE_SECONDS:
+            return self._models
+        try:
+            response = await self._client.get(
+                f"{self._spec.base_url}/v1/models",
+                params={"limit": 1000},
+                headers=upstream_request_headers({}, api_version=MODELS_API_VERSION, api_key=self._spec.api_key),
+                timeout=MODELS_TIMEOUT_SECONDS,
+            )
+            response.raise_for_status()
+            data = response.json().get("data")
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            logger.warning("listing models of provider %s failed: %s", self.name, type(exc).__name__)
+            return self._models
+        self._models = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+        self._models_fetched_at = time.monotonic()
+        return self._models
+
+
+def _body(call: UpstreamCall) -> bytes:
+    """The client's bytes, or, when the route renames the model, the same JSON with only ``model`` changed."""
+    if call.upstream_model == call.requested_model:
+        return call.body
+    payload = body_object(call.body)
+    payload["model"] = call.upstream_model
+    return dump_json(payload).encode()
+
+
+async def _answer(response: httpx.Response, sink: ResponseSink) -> None:
+    headers = response_headers(response.headers.items())
+    if response.is_success:
+        await sink.body(response.status_code, headers, response.content.decode("utf-8", errors="replace"))
+    else:
+        await sink.upstream_error(response.status_code, headers, response.content[:_MAX_ERROR_BODY])
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= _MAX_ERROR_BODY:
+            break
+    return bytes(body[:_MAX_ERROR_BODY])
+
+
+def _endpoint_missing(response: httpx.Response, model: str) -> bool:
+    """404/405 from a server lacking count_tokens, as opposed to Anthropic's 404 for an unknown model."""
+    if response.status_code == httpx.codes.METHOD_NOT_ALLOWED:
+        return True
+    return response.status_code == httpx.codes.NOT_FOUND and model not in response.text

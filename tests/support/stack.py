@@ -1,0 +1,123 @@
+"""The whole request path as real processes: NATS, the fake provider, orchestrators and a gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from fakes.anthropic_provider import FakeAnthropic
+from support.processes import ServiceProcess, wait_until
+from switchboard.api_gateway.keys.admin import create_api_key
+from switchboard.api_gateway.settings import GatewaySettings
+from switchboard.cli.embedded_nats import free_port
+
+__all__ = ["ROUTES", "Stack"]
+
+ROUTES = {
+    "providers": {
+        "anthropic": {"type": "anthropic", "api_key_env": "ANTHROPIC_UPSTREAM_API_KEY"},
+        "demo": {"type": "demo"},
+        "unreachable": {"type": "anthropic", "base_url": "http://127.0.0.1:9", "api_key_env": "ANTHROPIC_UPSTREAM_API_KEY"},
+    },
+    "model_mapping": {
+        "claude-*": "anthropic",
+        "alias-sonnet": "anthropic/claude-sonnet-4-5-20250929",
+        "demo": "demo",
+        "unreachable-*": "unreachable",
+    },
+}
+
+
+@dataclass
+class Stack:
+    """One isolated deployment: its own subject prefix, database and processes."""
+
+    workdir: Path
+    nats_url: str
+    fake: FakeAnthropic
+    database_url: str | None = None
+    nats_monitor_url: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    prefix: str = field(default_factory=lambda: f"sbt{secrets.token_hex(4)}")
+    gateway_port: int = field(default_factory=free_port)
+    api_key: str = ""
+    key_id: str = ""
+    user_id: str = "alice"
+    gateway: ServiceProcess | None = None
+    orchestrators: list[ServiceProcess] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def env(self) -> dict[str, str]:
+        config = self.workdir / "routes.json"
+        config.write_text(json.dumps(ROUTES))
+        env = {
+            "NATS_URL": self.nats_url,
+            "SWITCHBOARD_SUBJECT_PREFIX": self.prefix,
+            "SWITCHBOARD_DATA_DIR": str(self.workdir),
+            "SWITCHBOARD_GATEWAY_PORT": str(self.gateway_port),
+            "SWITCHBOARD_CONFIG": str(config),
+            "ANTHROPIC_UPSTREAM_URL": self.fake.url,
+            "ANTHROPIC_UPSTREAM_API_KEY": self.fake.api_key,
+            "SWITCHBOARD_LOG_LEVEL": "WARNING",
+        }
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        return {**env, **self.extra_env}
+
+    def start(self, orchestrators: int = 1) -> None:
+        """Start the processes; waits until the gateway reports healthy (or just answers, without orchestrators)."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        settings = GatewaySettings.model_validate(self.env())
+        created = asyncio.run(create_api_key(settings, user_id=self.user_id, name="tests"))
+        self.api_key, self.key_id = created.secret, created.key_id
+        for _ in range(orchestrators):
+            self.add_orchestrator()
+        self.gateway = ServiceProcess("api_gateway", self.env(), self.workdir / "logs" / "gateway.log")
+        self.gateway.start()
+        self.wait_healthy(require_orchestrator=orchestrators > 0)
+
+    def add_orchestrator(self) -> ServiceProcess:
+        index = len(self.orchestrators)
+        log = self.workdir / "logs" / f"orchestrator-{index}.log"
+        process = ServiceProcess("orchestrator", self.env(), log)
+        process.start()
+        self.orchestrators.append(process)
+        return process
+
+    def health(self) -> dict[str, object] | None:
+        try:
+            answer: dict[str, object] = httpx.get(f"{self.base_url}/v1/health", timeout=2).json()
+        except httpx.HTTPError:
+            return None
+        return answer
+
+    def wait_healthy(self, timeout: float = 30.0, *, require_orchestrator: bool = True) -> None:
+        def healthy() -> bool:
+            if self.gateway is not None and not self.gateway.running:
+                raise RuntimeError(f"gateway exited:\n{self.gateway.log()[-3000:]}")
+            answer = self.health()
+            if answer is None:
+                return False
+            return answer.get("status") == "healthy" or not require_orchestrator
+
+
+        wait_until(healthy, timeout=timeout, what=f"gateway health at {self.base_url}")
+
+    def execute_subscribers(self) -> list[dict[str, Any]]:
+        """NATS monitoring view of the connections subscribed to this stack's request subject."""
+        connections = httpx.get(f"{self.nats_monitor_url}/connz?subs=1&limit=1024", timeout=5).json()["connections"]
+        subject = f"{self.prefix}.llm.execute"
+        return [c for c in connections or [] if subject in (c.get("subscriptions_list") or [])]
+
+    def stop(self) -> None:
+        for process in [*self.orchestrators, *([self.gateway] if self.gateway else [])]:
+            process.stop()
