@@ -19,9 +19,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fakes.anthropic_provider import FakeAnthropic  # noqa: E402
-from support.stack import Stack  # noqa: E402
-from switchboard.cli.embedded_nats import EmbeddedNats  # noqa: E402
+from fakes.anthropic_provider import FakeAnthropic
+from support.stack import Stack
+from switchboard.cli.embedded_nats import EmbeddedNats
 
 BODY = {"model": "claude-opus-5", "max_tokens": 64, "messages": [{"role": "user", "content": "[[fake:words=20]] hi"}]}
 
@@ -42,14 +42,12 @@ def time_to_first_token(client: httpx.Client, url: str) -> float:
     started = time.perf_counter()
     with client.stream("POST", url, json={**BODY, "stream": True}) as response:
         response.raise_for_status()
+        elapsed: float | None = None
         for line in response.iter_lines():
-            if line == "event: content_block_delta":
+            if elapsed is None and line == "event: content_block_delta":
                 elapsed = time.perf_counter() - started
-                break
-        else:
-            raise RuntimeError("stream ended without a content_block_delta")
-        for _ in response.iter_bytes():
-            pass
+    if elapsed is None:
+        raise RuntimeError("stream ended without a content_block_delta")
     return elapsed
 
 

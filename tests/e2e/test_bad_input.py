@@ -74,9 +74,7 @@ def test_count_tokens_does_not_need_max_tokens(stack: Stack) -> None:
 
 
 def test_missing_anthropic_version_is_named(stack: Stack) -> None:
-    response = httpx.post(
-        f"{stack.base_url}/v1/messages", json=VALID, headers={"x-api-key": stack.api_key}
-    )
+    response = httpx.post(f"{stack.base_url}/v1/messages", json=VALID, headers={"x-api-key": stack.api_key})
     assert_error(response, 400, "invalid_request_error", "anthropic-version")
 
 
@@ -121,7 +119,9 @@ def test_provider_404_passes_through_for_routed_models(stack: Stack) -> None:
     assert_error(response, 404, "not_found_error", "claude-nonexistent")
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/v2/anything"), ("POST", "/v1/complete"), ("GET", "/favicon.ico")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/v2/anything"), ("POST", "/v1/complete"), ("GET", "/favicon.ico")]
+)
 def test_unknown_paths_get_anthropic_shaped_404(stack: Stack, method: str, path: str) -> None:
     response = httpx.request(method, f"{stack.base_url}{path}", headers=headers(stack))
     assert_error(response, 404, "not_found_error", path)

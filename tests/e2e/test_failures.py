@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import signal
@@ -28,7 +29,9 @@ def body(text: str, *, stream: bool = False, model: str = "claude-opus-5") -> di
 def test_no_orchestrator_gives_529_fast(private_stack: Stack) -> None:
     private_stack.start(orchestrators=0)
     started = time.monotonic()
-    response = httpx.post(f"{private_stack.base_url}/v1/messages", json=body("hi"), headers=request_headers(private_stack))
+    response = httpx.post(
+        f"{private_stack.base_url}/v1/messages", json=body("hi"), headers=request_headers(private_stack)
+    )
     assert time.monotonic() - started < 2.0
     assert response.status_code == 529
     assert response.json()["error"]["type"] == "overloaded_error"
@@ -104,8 +107,11 @@ def test_client_disconnect_cancels_the_upstream_stream(stack: Stack) -> None:
 
 def test_upstream_drop_mid_stream_gives_error_event(stack: Stack) -> None:
     with httpx.stream(
-        "POST", f"{stack.base_url}/v1/messages", json=body("[[fake:words=10]] [[fake:drop_after=3]]", stream=True),
-        headers=request_headers(stack), timeout=30,
+        "POST",
+        f"{stack.base_url}/v1/messages",
+        json=body("[[fake:words=10]] [[fake:drop_after=3]]", stream=True),
+        headers=request_headers(stack),
+        timeout=30,
     ) as response:
         names = [event.name for event in read_events(response)]
     assert names[0] == "message_start"
@@ -127,7 +133,9 @@ def test_provider_timeout_gives_504(private_stack: Stack) -> None:
     private_stack.extra_env["SWITCHBOARD_UPSTREAM_READ_TIMEOUT"] = "1"
     private_stack.start(orchestrators=1)
     response = httpx.post(
-        f"{private_stack.base_url}/v1/messages", json=body("[[fake:delay=3]]"), headers=request_headers(private_stack),
+        f"{private_stack.base_url}/v1/messages",
+        json=body("[[fake:delay=3]]"),
+        headers=request_headers(private_stack),
         timeout=30,
     )
     assert response.status_code == 504, response.text
@@ -139,11 +147,14 @@ def test_silent_upstream_still_gets_pings_to_the_client(private_stack: Stack) ->
     private_stack.start(orchestrators=1)
     prompt = "[[fake:words=4]] [[fake:stall_after=2,4.5]]"
     with httpx.stream(
-        "POST", f"{private_stack.base_url}/v1/messages", json=body(prompt, stream=True),
-        headers=request_headers(private_stack), timeout=30,
+        "POST",
+        f"{private_stack.base_url}/v1/messages",
+        json=body(prompt, stream=True),
+        headers=request_headers(private_stack),
+        timeout=30,
     ) as response:
         events = list(read_events(response))
-    gaps = [later.arrived - earlier.arrived for earlier, later in zip(events, events[1:], strict=False)]
+    gaps = [later.arrived - earlier.arrived for earlier, later in itertools.pairwise(events)]
     assert sum(1 for event in events if event.name == "ping") >= 3
     assert max(gaps) < 2.0
     assert events[-1].name == "message_stop"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 import secrets
+from collections.abc import Iterator
 
 import anthropic
 import httpx
 import pytest
+from anthropic.types import MessageParam, ToolParam
 
 from support.stack import Stack
 
@@ -39,11 +40,11 @@ def test_create_returns_the_provider_message(stack: Stack, sdk: anthropic.Anthro
     assert message._request_id is not None and message._request_id.startswith("req_")
 
 
-def test_current_sdk_authenticates_with_bearer_and_sends_the_new_api_version(stack: Stack, sdk: anthropic.Anthropic) -> None:
+def test_current_sdk_authenticates_with_bearer_and_sends_the_new_api_version(
+    stack: Stack, sdk: anthropic.Anthropic
+) -> None:
     tag = marker()
-    sdk.messages.create(
-        model="claude-opus-5", max_tokens=16, messages=[{"role": "user", "content": tag}]
-    )
+    sdk.messages.create(model="claude-opus-5", max_tokens=16, messages=[{"role": "user", "content": tag}])
     (seen,) = stack.fake.requests_with_marker(tag)
     assert seen.headers["anthropic-version"] == "2026-10-21"
     assert seen.headers["x-api-key"] == stack.fake.api_key, "the upstream key, never the client's"
@@ -65,13 +66,13 @@ def test_stream_text_arrives_as_deltas(stack: Stack, sdk: anthropic.Anthropic) -
 
 
 def test_stream_tool_use_input_arrives_as_input_json_delta(stack: Stack, sdk: anthropic.Anthropic) -> None:
-    tool = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
-    wanted = {"location": "Paris, \"the\" city", "days": [1, 2, 3], "note": "naïve ☃"}
+    tool: ToolParam = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}
+    wanted = {"location": 'Paris, "the" city', "days": [1, 2, 3], "note": "naïve ☃"}
     prompt = f"[[fake:tool_use]] [[fake:tool_input={json.dumps(wanted)}]] {marker()}"
     with sdk.messages.stream(
         model="claude-opus-5", max_tokens=64, tools=[tool], messages=[{"role": "user", "content": prompt}]
     ) as stream:
-        kinds = [event.delta.type for event in stream if event.type == "content_block_delta"]  # type: ignore[union-attr]
+        kinds = [event.delta.type for event in stream if event.type == "content_block_delta"]
         final = stream.get_final_message()
     assert "input_json_delta" in kinds
     assert final.stop_reason == "tool_use"
@@ -129,7 +130,10 @@ def test_unknown_fields_and_blocks_reach_the_provider_byte_for_byte(stack: Stack
         "thinking": {"type": "adaptive"},
         "tool_choice": {"type": "auto", "disable_parallel_tool_use": True},
         "messages": [
-            {"role": "user", "content": [{"type": "text", "text": f"{tag} caf\u00e9"}, {"type": "future_block", "x": 1}]},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": f"{tag} caf\u00e9"}, {"type": "future_block", "x": 1}],
+            },
             {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm", "signature": "c2ln/+=="}]},
             {"role": "system", "content": "mid-conversation system message"},
         ],
@@ -145,9 +149,7 @@ def test_unknown_fields_and_blocks_reach_the_provider_byte_for_byte(stack: Stack
 
 def test_alias_routes_rewrite_only_the_model(stack: Stack, sdk: anthropic.Anthropic) -> None:
     tag = marker()
-    message = sdk.messages.create(
-        model="alias-sonnet", max_tokens=16, messages=[{"role": "user", "content": tag}]
-    )
+    message = sdk.messages.create(model="alias-sonnet", max_tokens=16, messages=[{"role": "user", "content": tag}])
     (seen,) = stack.fake.requests_with_marker(tag)
     assert seen.json is not None and seen.json["model"] == "claude-sonnet-4-5-20250929"
     assert message.content[0].type == "text"
@@ -160,6 +162,15 @@ def test_demo_model_works_offline(stack: Stack, sdk: anthropic.Anthropic) -> Non
     assert "demo" in message.content[0].text.lower()  # type: ignore[union-attr]
     with client.messages.stream(model="demo", max_tokens=64, messages=[{"role": "user", "content": "hi"}]) as s:
         assert s.get_final_message().content[0].type == "text"
+
+
+def call_with(sdk: anthropic.Anthropic, text: str, *, streaming: bool) -> None:
+    messages: list[MessageParam] = [{"role": "user", "content": text}]
+    if streaming:
+        with sdk.messages.stream(model="claude-opus-5", max_tokens=16, messages=messages) as stream:
+            stream.get_final_message()
+    else:
+        sdk.messages.create(model="claude-opus-5", max_tokens=16, messages=messages)
 
 
 @pytest.mark.parametrize(
@@ -176,14 +187,8 @@ def test_demo_model_works_offline(stack: Stack, sdk: anthropic.Anthropic) -> Non
 def test_provider_errors_reach_the_sdk_as_the_same_class(
     sdk: anthropic.Anthropic, directive: str, error_class: type[anthropic.APIStatusError], streaming: bool
 ) -> None:
-    client = sdk
-    params = {"model": "claude-opus-5", "max_tokens": 16, "messages": [{"role": "user", "content": directive}]}
     with pytest.raises(error_class) as caught:
-        if streaming:
-            with client.messages.stream(**params) as stream:  # type: ignore[arg-type]
-                stream.get_final_message()
-        else:
-            client.messages.create(**params)  # type: ignore[arg-type]
+        call_with(sdk, directive, streaming=streaming)
     assert caught.value.request_id is not None and caught.value.request_id.startswith("req_")
     assert caught.value.body["request_id"] == caught.value.request_id  # type: ignore[index]
 
@@ -219,3 +224,19 @@ def test_concurrent_requests_get_distinct_ids(stack: Stack, sdk: anthropic.Anthr
         results = list(pool.map(one, range(30)))
     assert len({message_id for message_id, _ in results}) == 30
     assert len({request_id for _, request_id in results}) == 30
+
+
+def test_stream_alias_always_streams(stack: Stack) -> None:
+    body = {"model": "claude-opus-5", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"x-api-key": stack.api_key, "anthropic-version": "2023-06-01"}
+    with httpx.stream("POST", f"{stack.base_url}/v1/messages/stream", json=body, headers=headers) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = response.read().decode()
+    assert text.startswith("event: message_start\n")
+    assert text.endswith('event: message_stop\ndata: {"type":"message_stop"}\n\n')
+    assert "[DONE]" not in text
+
+
+def test_count_tokens_falls_back_to_a_local_estimate(sdk: anthropic.Anthropic) -> None:
+    counted = sdk.messages.count_tokens(model="demo", messages=[{"role": "user", "content": "a fairly long sentence"}])
+    assert counted.input_tokens > 0

@@ -23,7 +23,11 @@ ROUTES = {
     "providers": {
         "anthropic": {"type": "anthropic", "api_key_env": "ANTHROPIC_UPSTREAM_API_KEY"},
         "demo": {"type": "demo"},
-        "unreachable": {"type": "anthropic", "base_url": "http://127.0.0.1:9", "api_key_env": "ANTHROPIC_UPSTREAM_API_KEY"},
+        "unreachable": {
+            "type": "anthropic",
+            "base_url": "http://127.0.0.1:9",
+            "api_key_env": "ANTHROPIC_UPSTREAM_API_KEY",
+        },
     },
     "model_mapping": {
         "claude-*": "anthropic",
@@ -108,7 +112,6 @@ class Stack:
             if answer is None:
                 return False
             return answer.get("status") == "healthy" or not require_orchestrator
-
 
         wait_until(healthy, timeout=timeout, what=f"gateway health at {self.base_url}")
 

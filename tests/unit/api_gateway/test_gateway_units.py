@@ -61,9 +61,10 @@ def test_minted_keys_have_the_documented_shape_and_unique_hashes() -> None:
 
 
 def test_provider_error_bodies_keep_their_words_but_carry_our_request_id() -> None:
-    upstream = '{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 5 > 4"},"request_id":"req_up"}'
+    error = '{"type":"invalid_request_error","message":"prompt is too long: 5 > 4"}'
+    upstream = f'{{"type":"error","error":{error},"request_id":"req_up"}}'
     body = with_request_id(upstream, "req_ours", 400)
-    assert body == b'{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 5 > 4"},"request_id":"req_ours"}'
+    assert body.decode() == f'{{"type":"error","error":{error},"request_id":"req_ours"}}'
     assert b'"api_error"' in with_request_id("<html>bad gateway</html>", "req_ours", 502)
 
 

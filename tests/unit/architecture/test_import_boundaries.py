@@ -44,8 +44,7 @@ def test_common_holds_contracts_not_behaviour() -> None:
     offending = [
         f"{source.relative_to(REPO)}: {module}"
         for source, module in imported_modules(COMMON)
-        if module.split(".")[0] in IO_MODULES or module.startswith("switchboard.") and not module.startswith(
-            "switchboard.common"
-        )
+        if module.split(".")[0] in IO_MODULES
+        or (module.startswith("switchboard.") and not module.startswith("switchboard.common"))
     ]
     assert offending == []

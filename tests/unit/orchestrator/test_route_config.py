@@ -113,15 +113,15 @@ def test_demo_flag_keeps_an_existing_demo_mapping(tmp_path: Path) -> None:
     ],
 )
 def test_bad_config_is_rejected_with_a_useful_message(tmp_path: Path, config: object, message: str) -> None:
-    with pytest.raises(RouteConfigError, match="routing config|unknown provider") as info:
+    with pytest.raises(RouteConfigError, match=r"routing config|unknown provider") as info:
         table_from(tmp_path, "bad.json", json.dumps(config))
     assert message in str(info.value)
 
 
 def test_unparseable_and_missing_files(tmp_path: Path) -> None:
-    with pytest.raises(RouteConfigError, match="not valid .json"):
+    with pytest.raises(RouteConfigError, match=r"not valid \.json"):
         table_from(tmp_path, "broken.json", "{not json")
-    with pytest.raises(RouteConfigError, match="not valid .yaml"):
+    with pytest.raises(RouteConfigError, match=r"not valid \.yaml"):
         table_from(tmp_path, "broken.yaml", "providers: [unclosed")
     with pytest.raises(RouteConfigError, match="cannot read"):
         load_routing_table(settings(config_path=tmp_path / "missing.yaml"))

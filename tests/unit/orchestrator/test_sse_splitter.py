@@ -9,9 +9,12 @@ from switchboard.orchestrator.sse import SseSplitter, event_fields
 EVENTS = [
     b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":3}}}\n\n',
     b'event: ping\ndata: {"type": "ping"}\n\n',
-    'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"h\u00e9llo \u2028 \U0001f600"}}\n\n'.encode(),
+    (
+        'event: content_block_delta\ndata: {"type":"content_block_delta",'
+        '"delta":{"text":"h\u00e9llo \u2028 \U0001f600"}}\n\n'
+    ).encode(),
     b": a comment line\n\n",
-    b"event: future_event\ndata: {\"type\":\"future_event\"}\nid: 7\n\n",
+    b'event: future_event\ndata: {"type":"future_event"}\nid: 7\n\n',
     b'event: message_stop\ndata: {"type":"message_stop"}\n\n',
 ]
 
@@ -58,7 +61,7 @@ def test_a_lone_carriage_return_waits_for_the_next_byte() -> None:
 
 def test_half_an_event_is_never_released() -> None:
     splitter = SseSplitter()
-    assert splitter.feed(b"event: message_delta\ndata: {\"type\"") == []
+    assert splitter.feed(b'event: message_delta\ndata: {"type"') == []
     assert splitter.feed(b':"message_delta"}\n') == []
     events, rest = splitter.close()
     assert events == []

@@ -17,6 +17,10 @@ def message_start(usage: dict[str, int]) -> bytes:
     return event({"type": "message_start", "message": {"id": "msg_1", "content": [], "usage": usage}})
 
 
+def text_delta(text: str) -> bytes:
+    return event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}})
+
+
 def test_delta_usage_overwrites_start_usage_field_by_field() -> None:
     tracker = UsageTracker()
     tracker.observe_event(
@@ -53,12 +57,24 @@ def test_tool_uses_and_first_delta_time() -> None:
         [{"type": "text", "text": ""}, {"type": "tool_use", "id": "t1", "name": "get_weather", "input": {}}]
     ):
         tracker.observe_event(event({"type": "content_block_start", "index": index, "content_block": block}))
-    tracker.observe_event(event({"type": "content_block_start", "index": 2, "content_block": {"type": "server_tool_use", "name": "web_search"}}))
-    tracker.observe_event(event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}}))
+    tracker.observe_event(
+        event(
+            {
+                "type": "content_block_start",
+                "index": 2,
+                "content_block": {"type": "server_tool_use", "name": "web_search"},
+            }
+        )
+    )
+    tracker.observe_event(
+        event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}})
+    )
     first = tracker.time_to_first_token_ms
     assert first is not None
     assert first >= 0
-    tracker.observe_event(event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "y"}}))
+    tracker.observe_event(
+        event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "y"}})
+    )
     assert tracker.time_to_first_token_ms == first
     assert tracker.tool_names == ["get_weather"]
 

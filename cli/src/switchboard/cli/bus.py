@@ -14,7 +14,7 @@ from switchboard.cli.embedded_nats import EmbeddedNats
 __all__ = ["MIN_NATS_VERSION", "Bus", "choose_bus", "unfit_reason"]
 
 MIN_NATS_VERSION = (2, 12)
-"""Switchboard relies on per-message TTLs and counters, both new in NATS 2.12."""
+"""The oldest NATS Switchboard supports (``NATS_URL`` in docs/configuration.md)."""
 
 
 @dataclass
@@ -54,9 +54,16 @@ async def unfit_reason(url: str, timeout: float = 2.0) -> str | None:
     """``None`` if ``url`` reaches NATS >= 2.12 with JetStream enabled, otherwise why it can't be used."""
     try:
         servers = [server.strip() for server in url.split(",") if server.strip()]
-        connection = await nats.connect(
-            servers, connect_timeout=int(max(1, timeout)), allow_reconnect=False, error_cb=_ignore_error
+        # nats-py retries the initial connection too (max_reconnect_attempts=0 means forever): bound it.
+        connecting = nats.connect(
+            servers,
+            connect_timeout=int(max(1, timeout)),
+            allow_reconnect=False,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.1,
+            error_cb=_ignore_error,
         )
+        connection = await asyncio.wait_for(connecting, timeout * len(servers) * 2)
     except (OSError, TimeoutError, nats.errors.Error) as exc:
         return f"cannot connect: {exc or type(exc).__name__}"
     try:

@@ -73,6 +73,7 @@ async def _tap(url: str, subject: str, max_chars: int, out: TextIO) -> None:
     connection = await nats.connect(servers, name="switchboard-tap", max_reconnect_attempts=-1, error_cb=report)
     try:
         await connection.subscribe(subject, cb=show)
+        await connection.flush()  # the server has the subscription once this returns: nothing is missed after it
         print(f"tapping {subject!r} on {url}; Ctrl-C stops", file=sys.stderr, flush=True)
         await stop.wait()
     finally:

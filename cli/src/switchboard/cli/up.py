@@ -54,7 +54,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def _stop_signals() -> Iterator[None]:
     """Inside the block SIGTERM behaves like Ctrl-C (both end up in ``run_up``'s ``except``)."""
-    previous_int, previous_term = signal.getsignal(signal.SIGINT), signal.signal(signal.SIGTERM, _raise_stop)
+    # SIGINT explicitly too: a shell starting `up` in the background would otherwise have it ignored.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         yield
     finally:
@@ -113,6 +115,15 @@ def _check_alive(supervisor: Supervisor, bus: Bus) -> None:
         )
 
 
+def _local_key(settings: GatewaySettings, minter: KeyMinter) -> str:
+    try:
+        api_key, minted = local_api_key(settings, minter)
+    except Exception as exc:  # whatever the database reports: say it and stop cleanly
+        raise StackFailedError(f"could not get the local API key: {type(exc).__name__}: {exc}") from exc
+    _say(("minted" if minted else "using") + f" the local API key saved in {settings.data_dir}")
+    return api_key
+
+
 def _run_stack(options: UpOptions, supervisor: Supervisor, bus: Bus, api_key: str) -> NoReturn:
     """Start the services, wait until healthy, print the instructions, then watch until something dies."""
     env = _child_env(options, bus.url)
@@ -150,13 +161,15 @@ def _serve(options: UpOptions, settings: GatewaySettings, minter: KeyMinter) -> 
     bus: Bus | None = None
     nats_url_file = options.data_dir / NATS_URL_FILE
     try:
-        api_key, minted = local_api_key(settings, minter)
-        _say(("minted" if minted else "using") + f" the local API key saved in {options.data_dir}")
+        api_key = _local_key(settings, minter)
         configured = settings.nats_url if "nats_url" in settings.model_fields_set else None
         bus, passed_over = choose_bus(configured, options.data_dir / "nats")
         if passed_over is not None:
             _say(f"not using NATS_URL={configured}: {passed_over}; starting a private nats-server")
-        bus.start()
+        try:
+            bus.start()
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            raise StackFailedError(f"could not start nats-server: {exc}") from exc
         _say(f"NATS {bus.describe()}")
         nats_url_file.write_text(bus.url + "\n")
         _run_stack(options, supervisor, bus, api_key)

@@ -41,13 +41,18 @@ def _new_event_id() -> str:
 class Envelope(BaseModel):
     """Fields every bus message carries."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
 
     event_id: str = Field(default_factory=_new_event_id)
+    """Unique per message; the JetStream ``Nats-Msg-Id`` (so a re-publish is dropped as a duplicate)."""
     schema_version: int = SCHEMA_VERSION
+    """Bumped only when a field is removed or re-typed."""
     request_id: str
+    """The gateway's ``req_…`` id of the client request this message belongs to."""
     user_id: str
+    """The authenticated user the request is billed to."""
     occurred_at: AwareDatetime = Field(default_factory=utc_now)
+    """When the producer created the message (UTC)."""
 
 
 Endpoint = Literal["messages", "count_tokens"]
@@ -107,7 +112,7 @@ class StreamFrame(Envelope):
 class ModelsListed(BaseModel):
     """Reply to ``Subjects.list_models``: Anthropic ``ModelInfo`` objects, in display order."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
 
     schema_version: int = SCHEMA_VERSION
     models: list[dict[str, object]]

@@ -1,7 +1,7 @@
 """Settings every service shares. Each service subclasses :class:`CommonSettings` once, in its ``settings.py``.
 
 Each field names its environment variable as ``validation_alias``; ``docs/configuration.md`` is generated from
-these classes (``python -m switchboard.cli docs-config``), so the description is the documentation.
+these classes (``./switchboard docs``), so the description is the documentation.
 """
 
 from __future__ import annotations

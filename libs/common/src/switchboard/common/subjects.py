@@ -69,6 +69,7 @@ class Subjects:
 
     @property
     def completion_recorded_all(self) -> str:
+        """Wildcard over every user's ``CompletionRecorded`` events (what metering consumes)."""
         return f"{self.prefix}.usage.completion_recorded.*"
 
     @property
@@ -78,6 +79,7 @@ class Subjects:
 
     @property
     def usage_stream_subjects(self) -> list[str]:
+        """Subjects the usage stream captures."""
         return [f"{self.prefix}.usage.>"]
 
     # --- tools (used by the tool-broker) ------------------------------------------------------------------

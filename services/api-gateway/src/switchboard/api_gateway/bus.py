@@ -15,9 +15,11 @@ from typing import Any
 
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.js.errors import BucketNotFoundError
 
 from switchboard.api_gateway.reply_channel import ReplyChannel
+from switchboard.common.errors import OverloadedError
 from switchboard.common.events import CancelRequest, ExecuteRequest, ModelsListed
 from switchboard.common.subjects import Subjects
 
@@ -61,6 +63,10 @@ class OrchestratorBus:
         try:
             payload = await self._encode(command)
             await self._nc.publish(self._subjects.execute_request, payload, reply=command.reply_subject)
+        except NatsError as exc:
+            self._forget(command.request_id)
+            logger.warning("request %s not published: %s", command.request_id, type(exc).__name__)
+            raise OverloadedError("The message bus is unavailable; try again.") from None
         except BaseException:
             self._forget(command.request_id)
             raise

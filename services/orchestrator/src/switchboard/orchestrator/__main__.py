@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+import nats.errors
 from pydantic import ValidationError
 
 from switchboard.orchestrator.app import running
@@ -22,7 +23,8 @@ async def serve(settings: OrchestratorSettings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with running(settings) as app:
-        logger.info("orchestrator %s serving %s", app.instance_id, ", ".join(app.router.explicit_names()) or "*")
+        routes = [*app.router.explicit_names(), *(pattern for pattern, _ in app.router.patterns())]
+        logger.info("orchestrator %s serving %s", app.instance_id, ", ".join(routes))
         await stop.wait()
         logger.info("orchestrator %s shutting down", app.instance_id)
 
@@ -39,6 +41,9 @@ def main() -> None:
         asyncio.run(serve(settings))
     except RouteConfigError as exc:
         sys.exit(f"switchboard-orchestrator: {exc}")
+    except (nats.errors.Error, OSError) as exc:
+        # The message never holds the NATS URL, which may carry credentials.
+        sys.exit(f"switchboard-orchestrator: cannot reach NATS: {exc}")
 
 
 if __name__ == "__main__":

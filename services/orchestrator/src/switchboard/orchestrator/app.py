@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 from faststream.nats import NatsBroker
 from faststream.nats.subscriber.usecases.core_subscriber import CoreSubscriber
+from nats.aio.client import Client
 
 from switchboard.common.events import ModelsListed
 from switchboard.common.ids import new_id
@@ -30,6 +31,7 @@ __all__ = ["OrchestratorApp", "create_app", "running"]
 
 SHUTDOWN_GRACE_SECONDS = 10.0
 """On shutdown, how long running requests may still finish before they are cut off with a retryable 529."""
+SUBSCRIBE_TIMEOUT_SECONDS = 10.0
 UPSTREAM_WRITE_TIMEOUT = 60.0
 UPSTREAM_POOL_TIMEOUT = 10.0
 
@@ -65,6 +67,7 @@ class OrchestratorApp:
         self.broker = NatsBroker(
             settings.nats_servers(),
             name=f"switchboard-{self.instance_id}",
+            max_reconnect_attempts=-1,  # a long-running replica waits out NATS outages instead of going deaf
             # FastStream's per-message lines at DEBUG; handler errors still surface at ERROR.
             logger=logging.getLogger("switchboard.orchestrator.bus"),
             log_level=logging.DEBUG,
@@ -102,6 +105,7 @@ class OrchestratorApp:
         self._dispatcher = Dispatcher(services, self.settings.max_inflight)
         self._execute = register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)
         await self.broker.start()
+        await _wait_until_subscribed(self.broker.connection)
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Stop taking work, let running requests finish (up to ``grace``), then disconnect."""
@@ -112,6 +116,18 @@ class OrchestratorApp:
         await self.broker.stop()
         if self._http is not None:
             await self._http.aclose()
+
+
+async def _wait_until_subscribed(connection: Client) -> None:
+    """Return once the server has processed our SUBs: a request published earlier would be lost (core NATS).
+
+    Not ``flush()``: nats-py 2.16 writes its PING straight to the socket, ahead of still-queued SUBs. A message
+    to ourselves travels the same queue as the SUBs, so its arrival proves they were processed.
+    """
+    inbox = connection.new_inbox()
+    subscription = await connection.subscribe(inbox, max_msgs=1)
+    await connection.publish(inbox, b"")
+    await subscription.next_msg(timeout=SUBSCRIBE_TIMEOUT_SECONDS)
 
 
 async def create_app(settings: OrchestratorSettings) -> OrchestratorApp:
