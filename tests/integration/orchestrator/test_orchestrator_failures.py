@@ -65,6 +65,18 @@ async def test_slow_upstream_is_504(launch: Launch, bus: Client, subjects: Subje
     assert (error_type, message) == ("timeout_error", "upstream provider anthropic timed out")
 
 
+async def test_read_timeout_mid_stream_gives_an_error_frame(launch: Launch, bus: Client, subjects: Subjects) -> None:
+    await launch(SWITCHBOARD_UPSTREAM_READ_TIMEOUT=0.5)
+    gateway = Gateway(bus, subjects)
+    text = "[[fake:words=6]] [[fake:stall_after=2,3]] stall"
+    reply = await gateway.call(gateway.request(message_body(text, stream=True), stream=True))
+
+    assert reply.kinds()[:3] == ["accepted", "response_head", "sse"]
+    assert reply.kinds()[-2:] == ["error", "end"]
+    assert reply.only("error").status == 504
+    assert error_of(reply.only("error").data)[0] == "timeout_error"
+
+
 async def test_heartbeats_while_waiting_for_the_first_byte(gateway: Gateway) -> None:
     started = time.monotonic()
     reply = await gateway.call(gateway.request(message_body("[[fake:delay=2.5]] wait", stream=True), stream=True))

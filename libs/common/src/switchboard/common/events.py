@@ -17,6 +17,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "CancelRequest",
     "CompletionRecorded",
+    "CompletionStatus",
+    "Endpoint",
     "Envelope",
     "ExecuteRequest",
     "ExecuteToolCall",
@@ -80,7 +82,10 @@ class ExecuteRequest(Envelope):
 
 
 class CancelRequest(Envelope):
-    """Command: stop serving ``request_id`` (the client went away). Published on ``Subjects.cancel_request``."""
+    """Command: stop serving ``request_id`` (the client went away). Published on ``Subjects.cancel_request``.
+
+    Orchestrators match the request by the last token of the subject, so the payload is informational.
+    """
 
     reason: str = "client disconnected"
 
@@ -132,6 +137,8 @@ class CompletionRecorded(Envelope):
     streamed: bool = False
     status: CompletionStatus
     http_status: int
+    """What the client received: 499 when it went away first; 200 for a stream that ended in an upstream
+    ``event: error`` (``status`` is then ``failed``)."""
     error_type: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0

@@ -42,7 +42,21 @@ class OrchestratorBus:
 
     async def start(self) -> None:
         await self._nc.subscribe(f"{self._reply_prefix}.*", cb=self._dispatch, pending_msgs_limit=1_000_000)
-        await self._nc.flush()
+        await self._subscription_barrier()
+
+    async def _subscription_barrier(self) -> None:
+        """Return once the server routes our reply subject to us.
+
+        ``flush()`` alone is not enough: nats-py can write its PING ahead of a still-queued SUB, so a message
+        through the subscription itself is the proof.
+        """
+        probe = ReplyChannel("ready", on_close=self._forget)
+        self._channels[probe.request_id] = probe
+        try:
+            await self._nc.publish(f"{self._reply_prefix}.{probe.request_id}", b"")
+            await asyncio.wait_for(probe.raw_message(), timeout=10)
+        finally:
+            probe.close()
 
     async def _dispatch(self, msg: Msg) -> None:
         channel = self._channels.get(msg.subject[len(self._reply_prefix) + 1 :])

@@ -29,6 +29,9 @@ class ReplyChannel:
     def deliver(self, msg: Msg) -> None:
         self._queue.put_nowait(msg)
 
+    async def raw_message(self) -> Msg:
+        return await self._queue.get()
+
     async def wait_accepted(self, timeout: float) -> None:
         """Return once an orchestrator took the request; 529 when none did in time."""
         try:

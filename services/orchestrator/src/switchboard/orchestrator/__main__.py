@@ -25,8 +25,14 @@ async def serve(settings: OrchestratorSettings) -> None:
     async with running(settings) as app:
         routes = [*app.router.explicit_names(), *(pattern for pattern, _ in app.router.patterns())]
         logger.info("orchestrator %s serving %s", app.instance_id, ", ".join(routes))
-        await stop.wait()
+        lost = asyncio.create_task(app.connection_lost.wait())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({lost, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        lost.cancel()
+        stopped.cancel()
         logger.info("orchestrator %s shutting down", app.instance_id)
+    if app.connection_lost.is_set():
+        sys.exit("switchboard-orchestrator: lost the NATS connection")
 
 
 def main() -> None:

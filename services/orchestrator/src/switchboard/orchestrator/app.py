@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx
+import nats.errors
 from faststream.nats import NatsBroker
 from faststream.nats.subscriber.usecases.core_subscriber import CoreSubscriber
 from nats.aio.client import Client
@@ -28,6 +29,8 @@ from switchboard.orchestrator.routing import ModelRouter
 from switchboard.orchestrator.settings import OrchestratorSettings
 
 __all__ = ["OrchestratorApp", "create_app", "running"]
+
+logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0
 """On shutdown, how long running requests may still finish before they are cut off with a retryable 529."""
@@ -67,7 +70,9 @@ class OrchestratorApp:
         self.broker = NatsBroker(
             settings.nats_servers(),
             name=f"switchboard-{self.instance_id}",
-            max_reconnect_attempts=-1,  # a long-running replica waits out NATS outages instead of going deaf
+            # After nats-py's reconnect attempts (about 2 minutes) the connection closes for good; the replica
+            # then exits (see ``connection_lost``) so that its supervisor restarts it rather than it going deaf.
+            closed_cb=self._on_connection_closed,
             # FastStream's per-message lines at DEBUG; handler errors still surface at ERROR.
             logger=logging.getLogger("switchboard.orchestrator.bus"),
             log_level=logging.DEBUG,
@@ -76,6 +81,8 @@ class OrchestratorApp:
         self._providers: dict[str, Provider] = {}
         self._execute: CoreSubscriber | None = None
         self._dispatcher: Dispatcher | None = None
+        self._stopping = False
+        self.connection_lost = asyncio.Event()
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -83,10 +90,16 @@ class OrchestratorApp:
             raise RuntimeError("the orchestrator is not started")
         return self._dispatcher
 
+    async def _on_connection_closed(self) -> None:
+        if not self._stopping:
+            logger.error("the NATS connection is closed and will not come back")
+            self.connection_lost.set()
+
     async def models(self) -> ModelsListed:
         return await list_models(self.router, self._providers)
 
     async def start(self) -> None:
+        logger.info("connecting to NATS")
         self._http = build_http_client(self.settings)
         self._providers = build_providers(self._table, self._http)
         await self.broker.connect()
@@ -109,11 +122,14 @@ class OrchestratorApp:
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Stop taking work, let running requests finish (up to ``grace``), then disconnect."""
+        self._stopping = True
         if self._execute is not None:
             await self._execute.stop()
         if self._dispatcher is not None:
             await self._dispatcher.drain(grace)
-        await self.broker.stop()
+        # After a lost connection there is nothing left to drain.
+        with contextlib.suppress(nats.errors.Error):
+            await self.broker.stop()
         if self._http is not None:
             await self._http.aclose()
 
@@ -139,8 +155,8 @@ async def create_app(settings: OrchestratorSettings) -> OrchestratorApp:
 @contextlib.asynccontextmanager
 async def running(settings: OrchestratorSettings) -> AsyncIterator[OrchestratorApp]:
     app = await create_app(settings)
-    await app.start()
     try:
+        await app.start()
         yield app
     finally:
         await app.stop()

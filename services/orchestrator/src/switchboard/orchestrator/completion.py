@@ -79,7 +79,11 @@ class CompletionRecorder:
         except BadRequestError:
             existing = (await self._jetstream.stream_info(config.name or "")).config.subjects or []
             subjects = list(dict.fromkeys([*existing, *(config.subjects or [])]))
-            await self._jetstream.update_stream(config.evolve(subjects=subjects))
+            try:
+                await self._jetstream.update_stream(config.evolve(subjects=subjects))
+            except BadRequestError as exc:
+                # e.g. another service created it with other storage: usable as it is, so warn and go on.
+                logger.warning("usage stream %s kept its own configuration: %s", config.name, exc.description)
 
     async def record(self, event: CompletionRecorded) -> None:
         """Publish with retries; a final failure is logged, never raised (the client already has its answer)."""

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 FRAME_HEADROOM_BYTES = 64 * 1024
 """Room left in a NATS message for the frame envelope around ``data``."""
 _MIN_DATA_BYTES = 1024
+_WORST_CASE_ESCAPE = 6
+"""Most bytes one character can take in JSON: a control character becomes ``\\u00XX``."""
 
 
 def _encoded_size(text: str) -> int:
@@ -32,6 +34,8 @@ def _encoded_size(text: str) -> int:
 
 def split_data(data: str, limit: int) -> list[str]:
     """Cut ``data`` into consecutive pieces whose JSON encoding fits ``limit`` bytes (always >= 1 piece)."""
+    if len(data) * _WORST_CASE_ESCAPE <= limit:
+        return [data]  # the common case, decided without encoding anything
     size = _encoded_size(data)
     if size <= limit or len(data) <= 1:
         return [data]

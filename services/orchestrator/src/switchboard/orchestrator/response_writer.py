@@ -35,11 +35,9 @@ class ResponseWriter:
         self.provider = provider
         self.usage = UsageTracker()
         self.outcome = Outcome()
-        self.head_sent = False
         self._splitter = SseSplitter()
 
     async def start_stream(self, headers: Mapping[str, str]) -> None:
-        self.head_sent = True
         await self._reply.send("response_head", status=200, headers=headers)
 
     async def stream_bytes(self, chunk: bytes) -> None:

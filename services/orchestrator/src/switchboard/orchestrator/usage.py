@@ -73,6 +73,9 @@ class UsageTracker:
         if isinstance(delta, dict):
             self._set_stop_reason(delta.get("stop_reason"))
 
+    def _on_block_delta(self, payload: dict[str, Any]) -> None:
+        self._first_delta()
+
     def _on_block_start(self, payload: dict[str, Any]) -> None:
         self._note_block(payload.get("content_block"))
 
@@ -104,6 +107,7 @@ class UsageTracker:
 
 
 _EVENT_HANDLERS = {
+    "content_block_delta": UsageTracker._on_block_delta,  # reached only by data-only events
     "message_start": UsageTracker._on_message_start,
     "message_delta": UsageTracker._on_message_delta,
     "content_block_start": UsageTracker._on_block_start,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -19,6 +20,7 @@ __all__ = ["AnthropicProvider"]
 logger = logging.getLogger(__name__)
 
 MODELS_CACHE_SECONDS = 300.0
+MODELS_RETRY_SECONDS = 30.0
 MODELS_TIMEOUT_SECONDS = 2.0
 MODELS_API_VERSION = "2023-06-01"
 _MAX_ERROR_BODY = 1024 * 1024
@@ -31,6 +33,7 @@ class AnthropicProvider:
         self._client = client
         self._models: list[ModelInfo] = []
         self._models_fetched_at = float("-inf")
+        self._models_lock = asyncio.Lock()
 
     @property
     def name(self) -> str:
@@ -81,8 +84,12 @@ class AnthropicProvider:
         """The upstream's ``/v1/models`` (one page of up to 1000), cached; empty without an API key."""
         if self._spec.api_key is None:
             return []
-        if time.monotonic() - self._models_fetched_at < MODELS_CACHE_SECONDS:
-            return self._models
+        async with self._models_lock:  # one fetch at a time; callers queued behind it reuse its result
+            if time.monotonic() - self._models_fetched_at >= MODELS_CACHE_SECONDS:
+                await self._fetch_models()
+        return self._models
+
+    async def _fetch_models(self) -> None:
         try:
             response = await self._client.get(
                 f"{self._spec.base_url}/v1/models",
@@ -94,10 +101,11 @@ class AnthropicProvider:
             data = response.json().get("data")
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             logger.warning("listing models of provider %s failed: %s", self.name, type(exc).__name__)
-            return self._models
+            # Keep what we had and try again a little later, not on every listing.
+            self._models_fetched_at = time.monotonic() - MODELS_CACHE_SECONDS + MODELS_RETRY_SECONDS
+            return
         self._models = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
         self._models_fetched_at = time.monotonic()
-        return self._models
 
 
 def _body(call: UpstreamCall) -> bytes:
