@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
 
-import nats
-import nats.errors
 import pytest
 import yaml
 
+from support.bus_probe import ping_service
 from support.processes import ServiceProcess, wait_until
 from switchboard.common.subjects import Subjects
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-async def _ping(url: str, subject: str) -> dict[str, Any]:
-    """The service's answer, retrying while it is still starting (no responders yet)."""
-    connection = await nats.connect(url)
-    try:
-        for _ in range(150):
-            try:
-                reply = await connection.request(subject, b"", timeout=2)
-            except nats.errors.NoRespondersError:
-                await asyncio.sleep(0.1)
-                continue
-            answer: dict[str, Any] = json.loads(reply.data)
-            return answer
-    finally:
-        await connection.close()
-    raise AssertionError(f"nobody answered on {subject}")
 
 
 async def _exit_code(script: str, subject: str, nats_url: str) -> int:
@@ -63,7 +43,7 @@ async def test_answers_ping_then_stops_on_sigterm(tool_broker: tuple[ServiceProc
     process, subjects = tool_broker
     process.start()
     try:
-        answer = await _ping(nats_url, subjects.ping("tool-broker"))
+        answer = await ping_service(nats_url, subjects.ping("tool-broker"))
         assert answer["instance"].startswith("tb_")
     finally:
         code = process.stop(timeout=5)
@@ -76,7 +56,7 @@ async def test_compose_healthcheck_command_succeeds(
     process, subjects = tool_broker
     process.start()
     try:
-        await _ping(nats_url, subjects.ping("tool-broker"))
+        await ping_service(nats_url, subjects.ping("tool-broker"))
         healthcheck = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-nats-ping"]
         assert await _exit_code(healthcheck, subjects.ping("tool-broker"), nats_url) == 0
         assert await _exit_code(healthcheck, subjects.ping("nobody"), nats_url) != 0

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import SecretStr
 
+from switchboard.common.headers import NEVER_FORWARDED
+
 __all__ = ["PASSED_RESPONSE_HEADERS", "response_headers", "upstream_request_headers"]
 
 PASSED_RESPONSE_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-retry"})
@@ -13,27 +15,8 @@ PASSED_RESPONSE_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-
 organisation headers describe *our* upstream account, not the client's, so they stay here."""
 
 # The gateway already strips these; dropping them again keeps a client credential from ever reaching a provider
-# and lets httpx own framing and content negotiation.
-_NEVER_FORWARDED = frozenset(
-    {
-        "authorization",
-        "x-api-key",
-        "cookie",
-        "host",
-        "content-length",
-        "content-type",
-        "anthropic-version",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-        "accept-encoding",
-        "proxy-authorization",
-    }
-)
+# and lets httpx own framing. ``anthropic-version`` is set from the request's own field below.
+_NEVER_FORWARDED = NEVER_FORWARDED | {"anthropic-version"}
 
 
 def upstream_request_headers(
