@@ -146,3 +146,30 @@ def test_health_reports_components(stack: Stack) -> None:
     assert set(body["components"]) == {"nats", "orchestrator", "database"}
     expected_backend = "postgresql" if stack.database_url else "sqlite"
     assert body["components"]["database"]["backend"] == expected_backend
+
+
+ODD_VALUES: list[object] = [None, 0, -1, 2**63, 1.5, "", "x", [], [None], {}, {"type": None}, True]
+
+
+def mutations() -> list[tuple[str, dict[str, object]]]:
+    """Every top-level and message-level field of a valid body replaced by every odd value."""
+    cases: list[tuple[str, dict[str, object]]] = []
+    for value in ODD_VALUES:
+        fields = ("model", "messages", "max_tokens", "stream", "system", "tools", "metadata")
+        cases.extend((f"{field}={value!r}", {**VALID, field: value}) for field in fields)
+        for field in ("role", "content"):
+            message = {"role": "user", "content": "hi", field: value}
+            cases.append((f"messages.0.{field}={value!r}", {**VALID, "messages": [message]}))
+        cases.append((f"messages=[{value!r}]", {**VALID, "messages": [value]}))
+    return cases
+
+
+def test_no_input_produces_a_server_error(stack: Stack) -> None:
+    with httpx.Client(headers=headers(stack), timeout=30) as client:
+        for label, body in mutations():
+            response = client.post(f"{stack.base_url}/v1/messages", content=json.dumps(body).encode())
+            assert response.status_code < 500, f"{label}: {response.status_code} {response.text}"
+            if response.status_code >= 400:
+                assert response.json()["type"] == "error", label
+            if response.headers["content-type"].startswith("text/event-stream"):
+                assert "event: message_stop" in response.text, label

@@ -240,3 +240,12 @@ def test_stream_alias_always_streams(stack: Stack) -> None:
 def test_count_tokens_falls_back_to_a_local_estimate(sdk: anthropic.Anthropic) -> None:
     counted = sdk.messages.count_tokens(model="demo", messages=[{"role": "user", "content": "a fairly long sentence"}])
     assert counted.input_tokens > 0
+
+
+def test_unknown_stream_events_are_forwarded_verbatim(stack: Stack) -> None:
+    body = {"model": "claude-opus-5", "max_tokens": 16, "stream": True,
+            "messages": [{"role": "user", "content": "[[fake:unknown_event]]"}]}  # fmt: skip
+    headers = {"x-api-key": stack.api_key, "anthropic-version": "2023-06-01"}
+    with httpx.stream("POST", f"{stack.base_url}/v1/messages", json=body, headers=headers) as response:
+        text = response.read().decode()
+    assert 'event: future_event\ndata: {"type":"future_event","detail":{"k":[1,2]}}\n\n' in text

@@ -42,6 +42,7 @@ class Directives:
     usage: dict[str, Any] = field(default_factory=dict)
     stop_sequence: str | None = None
     thinking: bool = False
+    unknown_event: bool = False
     tool_use: bool = False
     tool_input: dict[str, Any] | None = None
 
@@ -67,6 +68,7 @@ def parse_directives(text: str, last_user_text: str) -> Directives:
             usage=_object(raw, "usage") or {},
             stop_sequence=raw.get("stop_sequence"),
             thinking="thinking" in raw,
+            unknown_event="unknown_event" in raw,
             tool_use="[[fake:tool_use]]" in last_user_text,
             tool_input=_object(raw, "tool_input"),
         )

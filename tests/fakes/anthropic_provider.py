@@ -11,6 +11,7 @@ in text deltas (K) never fire if the reply has fewer than K deltas; pair them wi
     delay=S             sleep S seconds before the response head
     word_delay=S        sleep S seconds between text deltas (streaming)
     stall_after=K,S     after K text deltas go silent for S seconds (pings only if ping_interval)
+    unknown_event       a `future_event` SSE event right after message_start
     drop_after=K        after K text deltas close the TCP connection mid-body
     midstream_error=K   after K text deltas send an `error` event and end the stream
     usage={...}         merge into usage                    stop_sequence=XYZ   stop on "XYZ"

@@ -121,6 +121,9 @@ def stream_steps(reply: Reply, directives: Directives) -> Iterator[Step]:
         "usage": start_usage,
     }
     yield Emit("message_start", {"type": "message_start", "message": message})
+    if directives.unknown_event:
+        # An event type from the future: clients must tolerate it and pass-through gateways must forward it.
+        yield Emit("future_event", {"type": "future_event", "detail": {"k": [1, 2]}})
     pacer = _Pacer(directives)
     for index, block in enumerate(reply.blocks):
         yield _event("content_block_start", index=index, content_block=_empty(block))

@@ -1,0 +1,51 @@
+"""``switchboard keys create`` mints a key into the running gateway's database; only its hash is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import httpx
+from sqlalchemy import text
+
+from support.stack import Stack
+from support.usage_stream import recorded_completions
+from switchboard.api_gateway.database import create_engine
+from switchboard.api_gateway.settings import GatewaySettings
+
+
+def mint(stack: Stack, user: str) -> str:
+    env = {**os.environ, **stack.env()}  # noqa: TID251 - the CLI reads the same environment as the gateway
+    completed = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "keys", "create", "--user", user, "--name", "laptop"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    secret = completed.stdout.strip().splitlines()[-1]
+    assert secret.startswith("sk-ant-uc-")
+    return secret
+
+
+async def stored_columns(stack: Stack) -> list[str]:
+    engine = create_engine(GatewaySettings.model_validate(stack.env()).resolved_database_url())
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT * FROM gateway_api_keys"))
+            return [str(value) for row in rows for value in row]
+    finally:
+        await engine.dispose()
+
+
+def test_minted_key_works_at_once_and_is_stored_only_as_a_hash(stack: Stack) -> None:
+    secret = mint(stack, "bob")
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages",
+        json={"model": "demo", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]},
+        headers={"authorization": f"Bearer {secret}", "anthropic-version": "2023-06-01"},
+    )
+    assert response.status_code == 200, response.text
+    (event,) = recorded_completions(stack.nats_url, stack.prefix, response.headers["request-id"])
+    assert event.user_id == "bob"
+    assert all(secret not in value for value in asyncio.run(stored_columns(stack)))
