@@ -8,6 +8,7 @@ import signal
 import sys
 
 import nats.errors
+import uvloop
 from pydantic import ValidationError
 
 from switchboard.orchestrator.app import running
@@ -44,7 +45,7 @@ def main() -> None:
     # httpx logs every request URL at INFO; keep provider URLs out of the logs.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        asyncio.run(serve(settings))
+        uvloop.run(serve(settings))  # the libuv loop: markedly less per-message overhead on the hot path
     except RouteConfigError as exc:
         sys.exit(f"switchboard-orchestrator: {exc}")
     except (nats.errors.Error, OSError) as exc:
