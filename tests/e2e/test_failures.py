@@ -158,3 +158,17 @@ def test_silent_upstream_still_gets_pings_to_the_client(private_stack: Stack) ->
     assert sum(1 for event in events if event.name == "ping") >= 3
     assert max(gaps) < 2.0
     assert events[-1].name == "message_stop"
+
+
+def test_client_giving_up_on_a_non_streaming_request_cancels_the_upstream_call(stack: Stack) -> None:
+    tag = f"cancel-{secrets.token_hex(4)}"
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{stack.base_url}/v1/messages", json=body(f"[[fake:delay=5]] {tag}"), headers=request_headers(stack),
+            timeout=httpx.Timeout(5, read=1.0),
+        )  # fmt: skip
+    gave_up_at = time.monotonic()
+    wait_until(lambda: stack.fake.disconnected(tag), timeout=3, what="upstream cancellation")
+    disconnected_at = stack.fake.disconnected_at(tag)
+    assert disconnected_at is not None
+    assert disconnected_at - gave_up_at < 1.0
