@@ -172,3 +172,31 @@ def test_client_giving_up_on_a_non_streaming_request_cancels_the_upstream_call(s
     disconnected_at = stack.fake.disconnected_at(tag)
     assert disconnected_at is not None
     assert disconnected_at - gave_up_at < 1.0
+
+
+@pytest.mark.timeout(60)
+def test_default_ping_interval_is_fifteen_seconds_of_silence(private_stack: Stack) -> None:
+    private_stack.start(orchestrators=1)
+    prompt = "[[fake:words=4]] [[fake:stall_after=2,16.5]]"
+    with httpx.stream(
+        "POST",
+        f"{private_stack.base_url}/v1/messages",
+        json=body(prompt, stream=True),
+        headers=request_headers(private_stack),
+        timeout=30,
+    ) as response:
+        events = list(read_events(response))
+    deltas = [index for index, event in enumerate(events) if event.name == "content_block_delta"]
+    silence = events[deltas[1] : deltas[2]]  # the fake goes quiet after its second delta
+    pings = [event for event in silence if event.name == "ping"]
+    assert len(pings) == 1
+    assert 14.0 <= pings[0].arrived - silence[0].arrived <= 16.5
+    assert events[-1].name == "message_stop"
+
+
+def test_rate_limits_keep_their_retry_advice(stack: Stack) -> None:
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages", json=body("[[fake:status=429]]"), headers=request_headers(stack)
+    )
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "1"
