@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fakes.anthropic_provider import FakeAnthropic
+from fakes.openai_provider import FakeOpenAI
 from support.postgres import throwaway_database
 from support.stack import Stack
 from switchboard.cli.embedded_nats import EmbeddedNats
@@ -33,6 +34,12 @@ def fake_anthropic() -> Iterator[FakeAnthropic]:
 
 
 @pytest.fixture(scope="session")
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with throwaway_database(tmp_path_factory.mktemp("postgres")) as url:
         yield url
@@ -44,6 +51,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
     nats_server: EmbeddedNats,
     fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
 ) -> Iterator[Stack]:
     """The shared stack end-to-end tests run against, once per database backend."""
     database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
@@ -51,6 +59,7 @@ def stack(
         workdir=tmp_path_factory.mktemp(f"stack-{request.param}"),
         nats_url=nats_server.url,
         fake=fake_anthropic,
+        fake_openai=fake_openai,
         database_url=database_url,
         nats_monitor_url=f"http://127.0.0.1:{nats_server.monitor_port}",
     )

@@ -109,8 +109,10 @@ def test_chunked_oversized_body_gets_413_while_reading(stack: Stack) -> None:
 
 
 def test_unknown_model_without_route_gets_404(stack: Stack) -> None:
-    response = httpx.post(f"{stack.base_url}/v1/messages", json=with_field(model="gpt-nine"), headers=headers(stack))
-    assert_error(response, 404, "not_found_error", "gpt-nine")
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages", json=with_field(model="unrouted-model"), headers=headers(stack)
+    )
+    assert_error(response, 404, "not_found_error", "unrouted-model")
 
 
 def test_provider_404_passes_through_for_routed_models(stack: Stack) -> None:

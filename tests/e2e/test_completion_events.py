@@ -53,7 +53,7 @@ def test_tool_use_names_are_recorded(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "prompt", "status"), [("claude-opus-5", "[[fake:status=429]]", 429), ("gpt-nine", "x", 404)]
+    ("model", "prompt", "status"), [("claude-opus-5", "[[fake:status=429]]", 429), ("unrouted-model", "x", 404)]
 )
 def test_failures_are_recorded_too(stack: Stack, model: str, prompt: str, status: int) -> None:
     response = post(stack, {"model": model, "max_tokens": 8, "messages": [{"role": "user", "content": prompt}]})

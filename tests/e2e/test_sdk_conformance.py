@@ -202,8 +202,8 @@ def test_gateway_errors_raise_the_sdk_classes(stack: Stack, sdk: anthropic.Anthr
         stranger.models.list()
     with pytest.raises(anthropic.BadRequestError, match="messages"):
         client.messages.create(model="claude-opus-5", max_tokens=16, messages=[])
-    with pytest.raises(anthropic.NotFoundError, match="gpt-nine"):
-        client.messages.create(model="gpt-nine", max_tokens=16, messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(anthropic.NotFoundError, match="unrouted-model"):
+        client.messages.create(model="unrouted-model", max_tokens=16, messages=[{"role": "user", "content": "x"}])
     huge = "x" * (33 * 1024 * 1024)
     with pytest.raises(anthropic.ContentTooLargeError):
         client.messages.create(model="claude-opus-5", max_tokens=16, messages=[{"role": "user", "content": huge}])

@@ -12,30 +12,43 @@ from typing import Any
 import httpx
 
 from fakes.anthropic_provider import FakeAnthropic
+from fakes.openai_provider import FakeOpenAI
 from support.processes import ServiceProcess, wait_until
 from switchboard.api_gateway.keys.admin import create_api_key
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.cli.embedded_nats import free_port
 
-__all__ = ["ROUTES", "Stack"]
+__all__ = ["Stack", "routes"]
 
-ROUTES = {
-    "providers": {
+
+def routes(openai_url: str | None) -> dict[str, Any]:
+    """The routing config every test stack runs with; OpenAI-compatible routes when a fake OpenAI is up."""
+    providers: dict[str, Any] = {
         "anthropic": {"type": "anthropic", "api_key_env": "ANTHROPIC_UPSTREAM_API_KEY"},
         "demo": {"type": "demo"},
         "unreachable": {
             "type": "anthropic",
-            "base_url": "http://127.0.0.1:9",
+            "base_url": "http://127.0.0.1:9",  # discard port: nothing listens, connections are refused
             "api_key_env": "ANTHROPIC_UPSTREAM_API_KEY",
         },
-    },
-    "model_mapping": {
+    }
+    mapping: dict[str, Any] = {
         "claude-*": "anthropic",
         "alias-sonnet": "anthropic/claude-sonnet-4-5-20250929",
         "demo": "demo",
         "unreachable-*": "unreachable",
-    },
-}
+    }
+    if openai_url is not None:
+        openai = {"type": "openai", "base_url": openai_url, "api_key_env": "OPENAI_FAKE_API_KEY"}
+        providers |= {"oai": openai, "oai-backup": openai, "oai-slow": {**openai, "read_timeout": 1.0}}
+        mapping |= {
+            "claude-3-5-sonnet-20241022": "oai/gpt-fake",  # a Claude Code model served by another model
+            "gpt-*": "oai",
+            "fallback-on-error": ["oai/gpt-fake", "oai-backup/gpt-fake"],
+            "fallback-on-timeout": ["oai-slow/gpt-fake", "oai-backup/gpt-fake"],
+            "fallback-on-refusal": ["unreachable/claude-x", "oai/gpt-fake"],
+        }
+    return {"providers": providers, "model_mapping": mapping}
 
 
 @dataclass
@@ -45,9 +58,12 @@ class Stack:
     workdir: Path
     nats_url: str
     fake: FakeAnthropic
+    fake_openai: FakeOpenAI | None = None
     database_url: str | None = None
     nats_monitor_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    routing_config: dict[str, Any] | None = None
+    """Replaces the standard ``routes(...)`` config when set."""
     prefix: str = field(default_factory=lambda: f"sbt{secrets.token_hex(4)}")
     gateway_port: int = field(default_factory=free_port)
     api_key: str = ""
@@ -62,7 +78,8 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         config = self.workdir / "routes.json"
-        config.write_text(json.dumps(ROUTES))
+        standard = routes(self.fake_openai.url if self.fake_openai else None)
+        config.write_text(json.dumps(self.routing_config or standard))
         env = {
             "NATS_URL": self.nats_url,
             "SWITCHBOARD_SUBJECT_PREFIX": self.prefix,
@@ -73,6 +90,8 @@ class Stack:
             "ANTHROPIC_UPSTREAM_API_KEY": self.fake.api_key,
             "SWITCHBOARD_LOG_LEVEL": "WARNING",
         }
+        if self.fake_openai is not None:
+            env["OPENAI_FAKE_API_KEY"] = self.fake_openai.api_key
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         return {**env, **self.extra_env}

@@ -78,11 +78,14 @@ def test_bad_routing_config_exits_with_a_message(
     nats_url: str, subjects: Subjects, fake_anthropic: FakeAnthropic, tmp_path: Path
 ) -> None:
     config = tmp_path / "routes.json"
-    config.write_text(json.dumps({"providers": {}, "model_mapping": {"*": "nowhere"}}))
+    config.write_text(json.dumps({"model_mapping": {"*": {"provider": "nowhere"}}}))
     env = orchestrator_env(nats_url, subjects, fake_anthropic, SWITCHBOARD_CONFIG=str(config))
     process = ServiceProcess("orchestrator", env, tmp_path / "bad.log")
     process.start()
     assert process.process is not None
-    assert process.process.wait(timeout=30) != 0
-    assert "invalid routing config: providers" in process.log()
+    try:
+        assert process.process.wait(timeout=30) != 0
+    finally:
+        process.stop()
+    assert "names unknown provider 'nowhere'" in process.log()
     assert "Traceback" not in process.log()

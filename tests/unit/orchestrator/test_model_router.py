@@ -3,35 +3,41 @@
 from __future__ import annotations
 
 from switchboard.orchestrator.route_config import RouteTarget
-from switchboard.orchestrator.routing import ModelRouter, Route
+from switchboard.orchestrator.routing import ModelRouter, Route, Target
 
 ROUTER = ModelRouter(
     {
-        "*": RouteTarget(provider="fallback"),
-        "claude-*": RouteTarget(provider="anthropic"),
-        "claude-haiku-*": RouteTarget(provider="cheap", model="haiku-pinned"),
-        "claude-haiku-4-5": RouteTarget(provider="exact"),
-        "fast": RouteTarget(provider="anthropic", model="claude-haiku-4-5-20251001"),
+        "*": [RouteTarget(provider="fallback")],
+        "claude-*": [RouteTarget(provider="anthropic")],
+        "claude-haiku-*": [RouteTarget(provider="cheap", model="haiku-pinned"), RouteTarget(provider="anthropic")],
+        "claude-haiku-4-5": [RouteTarget(provider="exact")],
+        "fast": [RouteTarget(provider="anthropic", model="claude-haiku-4-5-20251001")],
     }
 )
 
 
+def route(key: str, *targets: tuple[str, str]) -> Route:
+    return Route(key, tuple(Target(provider, model) for provider, model in targets))
+
+
 def test_exact_name_beats_every_pattern() -> None:
-    assert ROUTER.resolve("claude-haiku-4-5") == Route("claude-haiku-4-5", "exact", "claude-haiku-4-5")
+    assert ROUTER.resolve("claude-haiku-4-5") == route("claude-haiku-4-5", ("exact", "claude-haiku-4-5"))
 
 
 def test_longer_pattern_wins_over_shorter() -> None:
-    assert ROUTER.resolve("claude-haiku-9") == Route("claude-haiku-*", "cheap", "haiku-pinned")
-    assert ROUTER.resolve("claude-opus-5") == Route("claude-*", "anthropic", "claude-opus-5")
-    assert ROUTER.resolve("gpt-9") == Route("*", "fallback", "gpt-9")
+    assert ROUTER.resolve("claude-haiku-9") == route(
+        "claude-haiku-*", ("cheap", "haiku-pinned"), ("anthropic", "claude-haiku-9")
+    )
+    assert ROUTER.resolve("claude-opus-5") == route("claude-*", ("anthropic", "claude-opus-5"))
+    assert ROUTER.resolve("gpt-9") == route("*", ("fallback", "gpt-9"))
 
 
 def test_alias_maps_to_its_upstream_model() -> None:
-    assert ROUTER.resolve("fast") == Route("fast", "anthropic", "claude-haiku-4-5-20251001")
+    assert ROUTER.resolve("fast") == route("fast", ("anthropic", "claude-haiku-4-5-20251001"))
 
 
 def test_no_match_without_catch_all() -> None:
-    router = ModelRouter({"claude-*": RouteTarget(provider="anthropic")})
+    router = ModelRouter({"claude-*": [RouteTarget(provider="anthropic")]})
     assert router.resolve("Claude-sonnet") is None  # model ids are case-sensitive
     assert router.resolve("demo") is None
 

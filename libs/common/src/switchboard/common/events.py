@@ -133,7 +133,10 @@ class CompletionRecorded(Envelope):
     endpoint: Endpoint = "messages"
     requested_model: str
     provider: str | None = None
+    """The provider that served the request (after any fallbacks)."""
     upstream_model: str | None = None
+    targets_tried: list[str] = Field(default_factory=list)
+    """Every ``provider/model`` tried, in order; more than one when fallbacks were used."""
     streamed: bool = False
     status: CompletionStatus
     http_status: int

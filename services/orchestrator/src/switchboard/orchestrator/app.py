@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 
 import httpx
@@ -24,9 +25,11 @@ from switchboard.orchestrator.models_catalog import list_models
 from switchboard.orchestrator.providers.anthropic import AnthropicProvider
 from switchboard.orchestrator.providers.base import Provider
 from switchboard.orchestrator.providers.demo import DemoProvider
-from switchboard.orchestrator.route_config import RoutingTable, load_routing_table
+from switchboard.orchestrator.providers.openai_compatible import OpenAICompatibleProvider
+from switchboard.orchestrator.route_config import LITELLM_PROVIDER, RoutingTable, load_routing_table
 from switchboard.orchestrator.routing import ModelRouter
 from switchboard.orchestrator.settings import OrchestratorSettings
+from switchboard.orchestrator.translation.anthropic_openai.signatures import ThinkingSigner
 
 __all__ = ["OrchestratorApp", "create_app", "running"]
 
@@ -52,11 +55,23 @@ def build_http_client(settings: OrchestratorSettings) -> httpx.AsyncClient:
     return httpx.AsyncClient(http2=True, timeout=timeout, limits=limits)
 
 
-def build_providers(table: RoutingTable, client: httpx.AsyncClient) -> dict[str, Provider]:
+def build_providers(table: RoutingTable, client: httpx.AsyncClient, signer: ThinkingSigner) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
     for name, spec in table.providers.items():
-        providers[name] = AnthropicProvider(spec, client) if spec.type == "anthropic" else DemoProvider(name)
+        if spec.type == "anthropic":
+            providers[name] = AnthropicProvider(spec, client)
+        elif spec.type == "openai":
+            providers[name] = OpenAICompatibleProvider(spec, client, signer)
+        else:
+            providers[name] = DemoProvider(name)
     return providers
+
+
+def thinking_signer(settings: OrchestratorSettings) -> ThinkingSigner:
+    if settings.thinking_signing_key is not None:
+        return ThinkingSigner(settings.thinking_signing_key.get_secret_value().encode())
+    # Without a shared key each replica signs with its own: reasoning then round-trips only on this replica.
+    return ThinkingSigner(secrets.token_bytes(32))
 
 
 class OrchestratorApp:
@@ -96,12 +111,15 @@ class OrchestratorApp:
             self.connection_lost.set()
 
     async def models(self) -> ModelsListed:
-        return await list_models(self.router, self._providers)
+        return await list_models(self.router, self._providers, self._listed_provider())
+
+    def _listed_provider(self) -> Provider | None:
+        return self._providers.get(LITELLM_PROVIDER) if self.settings.litellm_configured else None
 
     async def start(self) -> None:
         logger.info("connecting to NATS")
         self._http = build_http_client(self.settings)
-        self._providers = build_providers(self._table, self._http)
+        self._providers = build_providers(self._table, self._http, thinking_signer(self.settings))
         await self.broker.connect()
         jetstream = self.broker.connection.jetstream()
         subjects = self.settings.subjects
@@ -110,6 +128,7 @@ class OrchestratorApp:
         services = Services(
             connection=self.broker.connection,
             router=self.router,
+            listed_provider=self._listed_provider(),
             providers=self._providers,
             bodies=BodyStore(jetstream, subjects.body_bucket),
             recorder=recorder,

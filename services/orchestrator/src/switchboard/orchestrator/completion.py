@@ -17,7 +17,7 @@ from nats.js.errors import BadRequestError
 from switchboard.common.events import CompletionRecorded, ExecuteRequest
 from switchboard.common.subjects import Subjects
 from switchboard.orchestrator.response_writer import ResponseWriter
-from switchboard.orchestrator.routing import Route
+from switchboard.orchestrator.routing import Target
 
 __all__ = ["CompletionRecorder", "completion_event"]
 
@@ -31,7 +31,12 @@ RETRY_BACKOFF_SECONDS = 0.25
 
 
 def completion_event(
-    request: ExecuteRequest, route: Route | None, writer: ResponseWriter, started_at: datetime, latency_ms: float
+    request: ExecuteRequest,
+    served_by: Target | None,
+    targets_tried: list[str],
+    writer: ResponseWriter,
+    started_at: datetime,
+    latency_ms: float,
 ) -> CompletionRecorded:
     usage, outcome = writer.usage, writer.outcome
     return CompletionRecorded(
@@ -41,8 +46,9 @@ def completion_event(
         key_id=request.key_id,
         endpoint=request.endpoint,
         requested_model=request.model,
-        provider=route.provider if route else None,
-        upstream_model=route.upstream_model if route else None,
+        provider=served_by.provider if served_by else None,
+        upstream_model=served_by.upstream_model if served_by else None,
+        targets_tried=targets_tried,
         streamed=request.stream and request.endpoint == "messages",
         status=outcome.status,
         http_status=outcome.http_status,

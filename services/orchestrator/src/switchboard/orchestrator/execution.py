@@ -16,10 +16,12 @@ from switchboard.common.errors import ApiError, NotFoundError, OverloadedError, 
 from switchboard.common.events import ExecuteRequest, utc_now
 from switchboard.orchestrator.bodies import BodyStore
 from switchboard.orchestrator.completion import CompletionRecorder, completion_event
-from switchboard.orchestrator.providers.base import Provider, UpstreamCall
+from switchboard.orchestrator.fallback import RETRYABLE_STATUSES, FallbackGuard, TargetFailedError
+from switchboard.orchestrator.listed_routes import listed_route
+from switchboard.orchestrator.providers.base import Provider, ResponseSink, UpstreamCall
 from switchboard.orchestrator.reply_stream import ReplyStream
 from switchboard.orchestrator.response_writer import ResponseWriter
-from switchboard.orchestrator.routing import ModelRouter, Route
+from switchboard.orchestrator.routing import ModelRouter, Target
 
 __all__ = ["RequestRun", "Services", "StopReason"]
 
@@ -34,6 +36,8 @@ class Services:
 
     connection: Client
     router: ModelRouter
+    listed_provider: Provider | None
+    """The provider whose own model list is routable too (LiteLLM, when configured)."""
     providers: Mapping[str, Provider]
     bodies: BodyStore
     recorder: CompletionRecorder
@@ -50,7 +54,9 @@ class RequestRun:
         self._services = services
         self._reply = ReplyStream(services.connection, request, services.heartbeat_interval)
         self._writer = ResponseWriter(self._reply, request.request_id)
-        self._route: Route | None = None
+        self.served_by: Target | None = None
+        """The target that answered (or the last one tried)."""
+        self.targets_tried: list[str] = []
         self._started_at = utc_now()
         self._started = time.monotonic()
 
@@ -78,24 +84,45 @@ class RequestRun:
 
     async def _serve(self) -> None:
         request = self.request
-        route = self._services.router.resolve(request.model)
+        route = self._services.router.resolve(request.model) or await listed_route(
+            self._services.listed_provider, request.model
+        )
         if route is None:
             raise NotFoundError(f"model: {request.model}")
-        self._route = route
-        provider = self._services.providers[route.provider]
+        body = await self._services.bodies.load(request)
+        for target in route.targets[:-1]:
+            try:
+                await self._try(target, body, FallbackGuard(self._writer))
+                return
+            except TargetFailedError as exc:
+                logger.warning("request %s: %s failed (HTTP %d), trying the next target",
+                               request.request_id, target.label(), exc.status)  # fmt: skip
+        await self._try(route.targets[-1], body, self._writer)
+
+    async def _try(self, target: Target, body: bytes, sink: ResponseSink) -> None:
+        """Send the request to one target; with a guard, a retryable failure raises ``TargetFailedError``."""
+        request = self.request
+        self.served_by = target
+        self.targets_tried.append(target.label())
+        provider = self._services.providers[target.provider]
         self._writer.provider = provider.name
         call = UpstreamCall(
             request_id=request.request_id,
             endpoint=request.endpoint,
             stream=request.stream,
-            body=await self._services.bodies.load(request),
+            body=body,
             requested_model=request.model,
-            upstream_model=route.upstream_model,
+            upstream_model=target.upstream_model,
             api_version=request.api_version,
             headers=request.headers,
             query=request.query,
         )
-        await provider.send(call, self._writer)
+        try:
+            await provider.send(call, sink)
+        except SwitchboardError as exc:
+            if isinstance(sink, FallbackGuard) and not sink.committed and exc.status_code in RETRYABLE_STATUSES:
+                raise TargetFailedError(exc.status_code) from exc
+            raise
 
     async def _interrupted(self) -> None:
         if self.stop_reason == "shutdown":
@@ -112,13 +139,15 @@ class RequestRun:
             logger.warning("request %s: end frame not sent: %s", self.request.request_id, type(exc).__name__)
         outcome = self._writer.outcome
         logger.info(
-            "request %s model=%s provider=%s status=%s http=%d latency_ms=%.0f",
+            "request %s model=%s target=%s status=%s http=%d latency_ms=%.0f",
             self.request.request_id,
             self.request.model,
-            self._route.provider if self._route else "-",
+            self.served_by.label() if self.served_by else "-",
             outcome.status,
             outcome.http_status,
             latency_ms,
         )
-        event = completion_event(self.request, self._route, self._writer, self._started_at, latency_ms)
+        event = completion_event(
+            self.request, self.served_by, self.targets_tried, self._writer, self._started_at, latency_ms
+        )
         await self._services.recorder.record(event)

@@ -2,6 +2,7 @@
 
 Explicit (non-pattern) route names always appear, in config order. A pattern route that keeps the requested
 name (``"*": "anthropic"``) also contributes the provider's own models that the pattern would route there.
+With LiteLLM configured, every model LiteLLM lists that no route claims is listed too (``listed_routes``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ EPOCH = "1970-01-01T00:00:00Z"
 _KNOWN_LIMITS = ("max_input_tokens", "max_tokens")
 
 
-async def list_models(router: ModelRouter, providers: Mapping[str, Provider]) -> ModelsListed:
+async def list_models(
+    router: ModelRouter, providers: Mapping[str, Provider], listed_provider: Provider | None = None
+) -> ModelsListed:
     models: list[ModelInfo] = []
     for name in router.explicit_names():
         route = router.resolve(name)
@@ -37,6 +40,10 @@ async def list_models(router: ModelRouter, providers: Mapping[str, Provider]) ->
             if route is not None and route.key == pattern and model_id not in listed:
                 listed.add(model_id)
                 models.append(_normalised(info))
+    for info in await listed_provider.list_models() if listed_provider else []:
+        if info.get("id") not in listed and router.resolve(str(info.get("id"))) is None:
+            listed.add(info["id"])
+            models.append(_normalised(info))  # served as itself by listed_routes when nothing else matches
     return ModelsListed(models=models)
 
 

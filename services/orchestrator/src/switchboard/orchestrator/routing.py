@@ -1,14 +1,14 @@
-"""Model name -> (provider, upstream model): exact names first, then fnmatch patterns, longest first."""
+"""Model name -> the ordered targets serving it: exact names first, then fnmatch patterns, longest first."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from switchboard.orchestrator.route_config import RouteTarget
 
-__all__ = ["ModelRouter", "Route", "is_pattern"]
+__all__ = ["ModelRouter", "Route", "Target", "is_pattern"]
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -18,36 +18,54 @@ def is_pattern(name: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    provider: str
+    upstream_model: str
+
+    def label(self) -> str:
+        return f"{self.provider}/{self.upstream_model}"
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """The resolution of one requested model name."""
 
     key: str
     """The model_mapping key that matched (the model name itself, or a pattern)."""
-    provider: str
-    upstream_model: str
+    targets: tuple[Target, ...]
+    """The first serves; the others are fallbacks, in order."""
+
+    @property
+    def provider(self) -> str:
+        return self.targets[0].provider
+
+    @property
+    def upstream_model(self) -> str:
+        return self.targets[0].upstream_model
 
 
 class ModelRouter:
-    def __init__(self, routes: Mapping[str, RouteTarget]) -> None:
-        self._exact = {name: target for name, target in routes.items() if not is_pattern(name)}
-        patterns = [(name, target) for name, target in routes.items() if is_pattern(name)]
+    def __init__(self, routes: Mapping[str, Sequence[RouteTarget]]) -> None:
+        self._exact = {name: list(targets) for name, targets in routes.items() if not is_pattern(name)}
+        patterns = [(name, list(targets)) for name, targets in routes.items() if is_pattern(name)]
         # sorted() is stable, so equally long patterns keep their config order.
         self._patterns = sorted(patterns, key=lambda item: -len(item[0]))
 
     def resolve(self, model: str) -> Route | None:
         """The route serving ``model``, or ``None`` when nothing matches (a 404 for the client)."""
-        target = self._exact.get(model)
+        targets = self._exact.get(model)
         key = model
-        if target is None:
+        if targets is None:
             match = next(((name, t) for name, t in self._patterns if fnmatchcase(model, name)), None)
             if match is None:
                 return None
-            key, target = match
-        return Route(key=key, provider=target.provider, upstream_model=target.model or model)
+            key, targets = match
+        return Route(key=key, targets=tuple(Target(t.provider, t.model or model) for t in targets))
 
     def explicit_names(self) -> list[str]:
         """Model names configured literally, in config order (what ``/v1/models`` always lists)."""
         return list(self._exact)
 
     def patterns(self) -> list[tuple[str, RouteTarget]]:
-        return list(self._patterns)
+        """Each pattern with its primary target."""
+        return [(name, targets[0]) for name, targets in self._patterns]

@@ -25,11 +25,29 @@ class OrchestratorSettings(CommonSettings):
         validation_alias="ANTHROPIC_UPSTREAM_API_KEY",
         description="API key sent as x-api-key to the default `anthropic` provider.",
     )
+    litellm_url: str = Field(
+        "http://localhost:4000",
+        validation_alias="LITELLM_URL",
+        description="Base URL of a LiteLLM proxy: the built-in OpenAI-compatible provider `litellm`. When this "
+        "is set and no routing config is given, every model goes to LiteLLM.",
+    )
+    litellm_api_key: SecretStr | None = Field(
+        None,
+        validation_alias="LITELLM_API_KEY",
+        description="Bearer key (a LiteLLM virtual or master key) sent to the `litellm` provider.",
+    )
+    thinking_signing_key: SecretStr | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_THINKING_SIGNING_KEY",
+        description="Secret that signs thinking blocks made from an OpenAI-compatible provider's reasoning, so "
+        "they can be replayed to it later. Give every replica the same value; unset, each replica makes a "
+        "random one and reasoning from another replica is dropped, not replayed.",
+    )
     config_path: Path | None = Field(
         None,
         validation_alias="SWITCHBOARD_CONFIG",
-        description="Routing config file (JSON or YAML: providers and model_mapping). Unset: every model "
-        "goes to the default `anthropic` provider.",
+        description="Routing config file (JSON or YAML: providers and model_mapping, with fallbacks). "
+        "Unset: every model goes to `litellm` when LITELLM_URL is set, else to the `anthropic` provider.",
     )
     demo: bool = Field(
         False,
@@ -60,6 +78,11 @@ class OrchestratorSettings(CommonSettings):
         description="Seconds a provider may stay silent (before the first byte or between two chunks).",
         gt=0,
     )
+
+    @property
+    def litellm_configured(self) -> bool:
+        """Whether LITELLM_URL was given (its default alone does not make LiteLLM the default route)."""
+        return "litellm_url" in self.model_fields_set
 
 
 def secret_from_env(variable: str) -> SecretStr | None:

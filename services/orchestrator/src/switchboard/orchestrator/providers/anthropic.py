@@ -34,6 +34,7 @@ class AnthropicProvider:
         self._models: list[ModelInfo] = []
         self._models_fetched_at = float("-inf")
         self._models_lock = asyncio.Lock()
+        self._timeout = spec.timeout(client.timeout)
 
     @property
     def name(self) -> str:
@@ -51,7 +52,9 @@ class AnthropicProvider:
             raise transport_failure(self.name, exc) from exc
 
     async def _stream(self, call: UpstreamCall, sink: ResponseSink) -> None:
-        async with self._client.stream("POST", self._url(call), content=_body(call), headers=self._headers(call)) as r:
+        async with self._client.stream(
+            "POST", self._url(call), content=_body(call), headers=self._headers(call), timeout=self._timeout
+        ) as r:
             if r.status_code != httpx.codes.OK:
                 await sink.upstream_error(r.status_code, response_headers(r.headers.items()), await _read_capped(r))
                 return
@@ -61,11 +64,15 @@ class AnthropicProvider:
         await sink.finish_stream()
 
     async def _complete(self, call: UpstreamCall, sink: ResponseSink) -> None:
-        response = await self._client.post(self._url(call), content=_body(call), headers=self._headers(call))
+        response = await self._client.post(
+            self._url(call), content=_body(call), headers=self._headers(call), timeout=self._timeout
+        )
         await _answer(response, sink)
 
     async def _count_tokens(self, call: UpstreamCall, sink: ResponseSink) -> None:
-        response = await self._client.post(self._url(call), content=_body(call), headers=self._headers(call))
+        response = await self._client.post(
+            self._url(call), content=_body(call), headers=self._headers(call), timeout=self._timeout
+        )
         if _endpoint_missing(response, call.upstream_model):
             # A proxy without count_tokens: an estimate beats an error, which makes Claude Code burn inference.
             estimate = estimate_input_tokens(body_object(call.body))
