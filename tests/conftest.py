@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fakes.anthropic_provider import FakeAnthropic
+from fakes.keycloak import FakeKeycloak
 from fakes.openai_provider import FakeOpenAI
 from support.postgres import throwaway_database
 from support.stack import Stack
@@ -40,6 +41,12 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="session")
+def keycloak() -> Iterator[FakeKeycloak]:
+    with FakeKeycloak() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with throwaway_database(tmp_path_factory.mktemp("postgres")) as url:
         yield url
@@ -52,6 +59,7 @@ def stack(
     nats_server: EmbeddedNats,
     fake_anthropic: FakeAnthropic,
     fake_openai: FakeOpenAI,
+    keycloak: FakeKeycloak,
 ) -> Iterator[Stack]:
     """The shared stack end-to-end tests run against, once per database backend."""
     database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
@@ -60,6 +68,7 @@ def stack(
         nats_url=nats_server.url,
         fake=fake_anthropic,
         fake_openai=fake_openai,
+        keycloak=keycloak,
         database_url=database_url,
         nats_monitor_url=f"http://127.0.0.1:{nats_server.monitor_port}",
     )
@@ -71,12 +80,15 @@ def stack(
 
 
 @pytest.fixture
-def private_stack(tmp_path: Path, nats_server: EmbeddedNats, fake_anthropic: FakeAnthropic) -> Iterator[Stack]:
+def private_stack(
+    tmp_path: Path, nats_server: EmbeddedNats, fake_anthropic: FakeAnthropic, keycloak: FakeKeycloak
+) -> Iterator[Stack]:
     """A stack of its own for tests that kill or add processes (not started: call ``start``)."""
     deployment = Stack(
         workdir=tmp_path / "stack",
         nats_url=nats_server.url,
         fake=fake_anthropic,
+        keycloak=keycloak,
         nats_monitor_url=f"http://127.0.0.1:{nats_server.monitor_port}",
     )
     try:

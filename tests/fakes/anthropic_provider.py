@@ -23,36 +23,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
-from collections import Counter
-from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
 from .anthropic_directives import DirectiveError, Directives, directive_text, parse_directives
 from .anthropic_scripts import Drop, Pause, estimate_input_tokens, message_json, plan_reply, stream_steps
 from .anthropic_wire import MODELS, error_body, model_page, new_id, sse_frame
-from .loopback_server import HttpRequest, LoopbackServer, Responder
+from .loopback_server import Responder
+from .recording_server import RecordedRequest, RecordingServer
 
 __all__ = ["FakeAnthropic", "RecordedRequest"]
 
 _SAMPLING_FIELDS = ("temperature", "top_p", "top_k")
 _STRICT_VERSION = "2026-10-21"
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """A request as the fake received it; `json` is the parsed body, or None if it was not JSON."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    json: Any
-    received_at: float
 
 
 class _HttpError(Exception):
@@ -65,79 +49,24 @@ class _HttpError(Exception):
         self.headers = headers or {}
 
 
-class FakeAnthropic:
+class FakeAnthropic(RecordingServer):
     """The fake Anthropic API; use as a context manager or call `start()` and `stop()`."""
 
     def __init__(self, *, api_key: str = "sk-ant-fake-upstream", ping_interval: float | None = None) -> None:
+        super().__init__()
         self.api_key = api_key
+        self.other_keys: set[str] = set()
+        """More keys the fake accepts, e.g. a user's own key brought to the gateway (BYOK)."""
         self.ping_interval = ping_interval
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
-        self._disconnects: list[tuple[bytes, float]] = []
-        self._failures: Counter[str] = Counter()
-        self._server = LoopbackServer(self._handle, self._record_disconnect)
 
-    @property
-    def url(self) -> str:
-        if not self._server.port:
-            raise RuntimeError("FakeAnthropic is not started")
-        return f"http://127.0.0.1:{self._server.port}"
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeAnthropic:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def requests_with_marker(self, marker: str) -> list[RecordedRequest]:
-        needle = marker.encode()
-        with self._lock:
-            return [request for request in self.requests if needle in request.body]
-
-    def disconnected(self, marker: str) -> bool:
-        """Whether a client closed a connection, before its response was complete, for a body with marker."""
-        return self.disconnected_at(marker) is not None
-
-    def disconnected_at(self, marker: str) -> float | None:
-        """Monotonic time of the first such disconnect, or None."""
-        needle = marker.encode()
-        with self._lock:
-            return next((at for body, at in self._disconnects if needle in body), None)
-
-    def _record_disconnect(self, request: HttpRequest) -> None:
-        with self._lock:
-            self._disconnects.append((request.body, time.monotonic()))
-
-    async def _handle(self, request: HttpRequest, responder: Responder) -> None:
-        recorded = self._record(request)
+    async def _serve(self, request: RecordedRequest, responder: Responder) -> None:
         request_id = new_id("req")
         try:
-            await self._route(recorded, responder, request_id)
+            await self._route(request, responder, request_id)
         except _HttpError as error:
             body = json.dumps(error_body(error.status, request_id, error.message)).encode()
             headers = {"content-type": "application/json", "request-id": request_id, **error.headers}
             responder.send(error.status, headers, body)
-
-    def _record(self, request: HttpRequest) -> RecordedRequest:
-        try:
-            parsed: Any = json.loads(request.body) if request.body else None
-        except ValueError:
-            parsed = None
-        recorded = RecordedRequest(
-            request.method, request.path, request.query, request.headers, request.body, parsed, time.monotonic()
-        )
-        with self._lock:
-            self.requests.append(recorded)
-        return recorded
 
     async def _route(self, request: RecordedRequest, responder: Responder, request_id: str) -> None:
         route = (request.method, request.path.rstrip("/"))
@@ -162,7 +91,8 @@ class FakeAnthropic:
         api_key, authorization = request.headers.get("x-api-key"), request.headers.get("authorization")
         if api_key is None and authorization is None:
             raise _HttpError(401, "x-api-key header is required")
-        if api_key != self.api_key and authorization != f"Bearer {self.api_key}":
+        accepted = {self.api_key, *self.other_keys}
+        if api_key not in accepted and authorization not in {f"Bearer {key}" for key in accepted}:
             raise _HttpError(401, "invalid x-api-key")
         if "anthropic-version" not in request.headers:
             raise _HttpError(400, "anthropic-version: header is required")
@@ -181,10 +111,6 @@ class FakeAnthropic:
         if directives.status is not None and self._should_fail(text, directives.status_times):
             raise _status_error(directives.status, str(body.get("model", "")))
         return body, directives
-
-    def _should_fail(self, content: str, times: int | None) -> bool:
-        self._failures[content] += 1
-        return times is None or self._failures[content] <= times
 
     async def _messages(self, request: RecordedRequest, responder: Responder, request_id: str) -> None:
         body, directives = await self._prepare(request)

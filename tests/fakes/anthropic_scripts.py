@@ -17,6 +17,7 @@ from typing import Any
 
 from .anthropic_directives import Directives
 from .anthropic_wire import new_id
+from .delta_pacer import DeltaPacer, Drop, Pause
 
 __all__ = [
     "DEFAULT_TEXT",
@@ -45,18 +46,6 @@ class Emit:
 
     event: str
     payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Go quiet for `seconds` (the provider may fill the silence with pings)."""
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Drop:
-    """Close the TCP connection mid-body, without message_stop or the final chunk."""
 
 
 Step = Emit | Pause | Drop
@@ -124,7 +113,7 @@ def stream_steps(reply: Reply, directives: Directives) -> Iterator[Step]:
     if directives.unknown_event:
         # An event type from the future: clients must tolerate it and pass-through gateways must forward it.
         yield Emit("future_event", {"type": "future_event", "detail": {"k": [1, 2]}})
-    pacer = _Pacer(directives)
+    pacer = DeltaPacer(directives, Emit("error", _OVERLOADED))
     for index, block in enumerate(reply.blocks):
         yield _event("content_block_start", index=index, content_block=_empty(block))
         if index == 0:
@@ -187,13 +176,12 @@ def _empty(block: dict[str, Any]) -> dict[str, Any]:
     return {**block, "input": {}}
 
 
-def _block_deltas(index: int, block: dict[str, Any], pacer: _Pacer) -> Iterator[Step]:
+def _block_deltas(index: int, block: dict[str, Any], pacer: DeltaPacer[Emit]) -> Iterator[Step]:
     if block["type"] == "text":
-        for word in _words(block["text"]):
-            yield from pacer.before_text_delta()
-            yield _event("content_block_delta", index=index, delta={"type": "text_delta", "text": word})
-            pacer.sent += 1
-        yield from pacer.checkpoint()
+        words = _words(block["text"])
+        yield from pacer.pace(
+            _event("content_block_delta", index=index, delta={"type": "text_delta", "text": word}) for word in words
+        )
     elif block["type"] == "thinking":
         for word in _words(block["thinking"]):
             yield _event("content_block_delta", index=index, delta={"type": "thinking_delta", "thinking": word})
@@ -210,30 +198,3 @@ def _block_deltas(index: int, block: dict[str, Any], pacer: _Pacer) -> Iterator[
 def _words(text: str) -> list[str]:
     """One piece per word, each keeping its trailing whitespace, so the pieces join back to `text`."""
     return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
-
-
-class _Pacer:
-    """Applies word_delay, stall_after, drop_after and midstream_error as text deltas go out."""
-
-    def __init__(self, directives: Directives) -> None:
-        self._directives = directives
-        self._checked = -1
-        self.sent = 0
-
-    def before_text_delta(self) -> Iterator[Step]:
-        yield from self.checkpoint()
-        if self.sent and self._directives.word_delay:
-            yield Pause(self._directives.word_delay)
-
-    def checkpoint(self) -> Iterator[Step]:
-        """Faults keyed on "after K text deltas", each evaluated once per count."""
-        if self._checked == self.sent:
-            return
-        self._checked = self.sent
-        directives = self._directives
-        if directives.stall_after is not None and directives.stall_after[0] == self.sent:
-            yield Pause(directives.stall_after[1])
-        if directives.midstream_error == self.sent:
-            yield Emit("error", _OVERLOADED)
-        if directives.drop_after == self.sent:
-            yield Drop()

@@ -28,14 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
-from collections import Counter
-from types import TracebackType
 from typing import Any
 
-from .anthropic_provider import RecordedRequest
-from .loopback_server import HttpRequest, LoopbackServer, Responder
+from .loopback_server import Responder
 from .openai_directives import DirectiveError, Directives, directive_text, last_user_text, parse_directives
 from .openai_scripts import Done, Drop, Emit, Pause, completion_json, plan_reply, stream_steps
 from .openai_validation import RequestInvalidError, validate_request
@@ -48,6 +43,7 @@ from .openai_wire import (
     sse_frame,
     status_error_body,
 )
+from .recording_server import RecordedRequest, RecordingServer
 
 __all__ = ["FakeOpenAI", "RecordedRequest"]
 
@@ -65,81 +61,23 @@ class _HttpError(Exception):
         self.headers = headers or {}
 
 
-class FakeOpenAI:
+class FakeOpenAI(RecordingServer):
     """The fake OpenAI-compatible server; use as a context manager or call `start()` and `stop()`.
 
     `strict` rejects top-level fields the Chat Completions API does not know, as OpenAI does.
     """
 
     def __init__(self, *, api_key: str = "sk-fake-openai", strict: bool = True) -> None:
+        super().__init__()
         self.api_key = api_key
         self.strict = strict
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
-        self._disconnects: list[tuple[bytes, float]] = []
-        self._failures: Counter[str] = Counter()
-        self._server = LoopbackServer(self._handle, self._record_disconnect)
 
-    @property
-    def url(self) -> str:
-        """Base URL without `/v1`, e.g. `http://127.0.0.1:PORT`."""
-        if not self._server.port:
-            raise RuntimeError("FakeOpenAI is not started")
-        return f"http://127.0.0.1:{self._server.port}"
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeOpenAI:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def requests_with_marker(self, marker: str) -> list[RecordedRequest]:
-        needle = marker.encode()
-        with self._lock:
-            return [request for request in self.requests if needle in request.body]
-
-    def disconnected(self, marker: str) -> bool:
-        """Whether a client closed a connection, before its response was complete, for a body with marker."""
-        return self.disconnected_at(marker) is not None
-
-    def disconnected_at(self, marker: str) -> float | None:
-        """Monotonic time of the first such disconnect, or None."""
-        needle = marker.encode()
-        with self._lock:
-            return next((at for body, at in self._disconnects if needle in body), None)
-
-    def _record_disconnect(self, request: HttpRequest) -> None:
-        with self._lock:
-            self._disconnects.append((request.body, time.monotonic()))
-
-    async def _handle(self, request: HttpRequest, responder: Responder) -> None:
-        recorded = self._record(request)
+    async def _serve(self, request: RecordedRequest, responder: Responder) -> None:
         try:
-            await self._route(recorded, responder)
+            await self._route(request, responder)
         except _HttpError as error:
             headers = {"content-type": "application/json", **error.headers}
             responder.send(error.status, headers, json.dumps(error.body).encode())
-
-    def _record(self, request: HttpRequest) -> RecordedRequest:
-        try:
-            parsed: Any = json.loads(request.body) if request.body else None
-        except ValueError:
-            parsed = None
-        recorded = RecordedRequest(
-            request.method, request.path, request.query, request.headers, request.body, parsed, time.monotonic()
-        )
-        with self._lock:
-            self.requests.append(recorded)
-        return recorded
 
     async def _route(self, request: RecordedRequest, responder: Responder) -> None:
         path = request.path.rstrip("/")
@@ -185,11 +123,6 @@ class FakeOpenAI:
         if directives.require_reasoning_roundtrip and _reasoning_dropped(body):
             raise _HttpError(400, error_body(REASONING_ROUNDTRIP_MESSAGE))
         return body, directives
-
-    def _should_fail(self, content: str, times: int | None) -> bool:
-        with self._lock:
-            self._failures[content] += 1
-            return times is None or self._failures[content] <= times
 
     async def _completions(self, request: RecordedRequest, responder: Responder) -> None:
         body, directives = await self._prepare(request)

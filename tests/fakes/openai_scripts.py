@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .delta_pacer import DeltaPacer, Drop, Pause
 from .openai_directives import Directives
 from .openai_tool_calls import ToolCall, plan_tool_calls, tool_call_fragments
 from .openai_wire import new_id
@@ -50,16 +51,6 @@ class Emit:
 @dataclass(frozen=True)
 class Done:
     """Send `data: [DONE]` and end the stream."""
-
-
-@dataclass(frozen=True)
-class Pause:
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Drop:
-    """Close the TCP connection mid-body."""
 
 
 Step = Emit | Done | Pause | Drop
@@ -121,12 +112,8 @@ def stream_steps(reply: Reply, directives: Directives, *, include_usage: bool) -
     """Role chunk, reasoning, content, tool-call fragments, finish chunk, optional usage chunk, `[DONE]`."""
     extra = {"usage": None} if include_usage else {}
     yield Emit(_chunk(reply, {"role": "assistant", "content": ""}, extra))
-    pacer = _Pacer(directives)
-    for delta in _deltas(reply, directives):
-        yield from pacer.before_delta()
-        yield Emit(_chunk(reply, delta, extra))
-        pacer.sent += 1
-    yield from pacer.checkpoint()
+    pacer = DeltaPacer(directives, Emit(_MIDSTREAM_ERROR, final=True))
+    yield from pacer.pace(Emit(_chunk(reply, delta, extra)) for delta in _deltas(reply, directives))
     yield Emit(_chunk(reply, {}, extra, **_finish(reply)))
     if include_usage:
         yield Emit({**_head(reply, "chat.completion.chunk"), "choices": [], "usage": reply.usage})
@@ -198,30 +185,3 @@ def _deltas(reply: Reply, directives: Directives) -> Iterator[dict[str, Any]]:
 def _words(text: str) -> list[str]:
     """One piece per word, each keeping its trailing whitespace, so the pieces join back to `text`."""
     return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
-
-
-class _Pacer:
-    """Applies word_delay, stall_after, drop_after and midstream_error, counted in delta chunks."""
-
-    def __init__(self, directives: Directives) -> None:
-        self._directives = directives
-        self._checked = -1
-        self.sent = 0
-
-    def before_delta(self) -> Iterator[Step]:
-        yield from self.checkpoint()
-        if self.sent and self._directives.word_delay:
-            yield Pause(self._directives.word_delay)
-
-    def checkpoint(self) -> Iterator[Step]:
-        """Faults keyed on "after K delta chunks", each evaluated once per count."""
-        if self._checked == self.sent:
-            return
-        self._checked = self.sent
-        directives = self._directives
-        if directives.stall_after is not None and directives.stall_after[0] == self.sent:
-            yield Pause(directives.stall_after[1])
-        if directives.midstream_error == self.sent:
-            yield Emit(_MIDSTREAM_ERROR, final=True)
-        if directives.drop_after == self.sent:
-            yield Drop()

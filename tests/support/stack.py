@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 
 from fakes.anthropic_provider import FakeAnthropic
+from fakes.keycloak import FakeKeycloak
 from fakes.openai_provider import FakeOpenAI
 from support.processes import ServiceProcess, wait_until
 from switchboard.api_gateway.keys.admin import create_api_key
@@ -62,12 +64,16 @@ class Stack:
     database_url: str | None = None
     nats_monitor_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    keycloak: FakeKeycloak | None = None
+    byok_keys: str = field(default_factory=lambda: Fernet.generate_key().decode())
+    extra_gateways: list[tuple[int, ServiceProcess]] = field(default_factory=list)
     routing_config: dict[str, Any] | None = None
     """Replaces the standard ``routes(...)`` config when set."""
     prefix: str = field(default_factory=lambda: f"sbt{secrets.token_hex(4)}")
     gateway_port: int = field(default_factory=free_port)
     api_key: str = ""
     key_id: str = ""
+    admin_key: str = ""
     user_id: str = "alice"
     gateway: ServiceProcess | None = None
     orchestrators: list[ServiceProcess] = field(default_factory=list)
@@ -92,6 +98,13 @@ class Stack:
         }
         if self.fake_openai is not None:
             env["OPENAI_FAKE_API_KEY"] = self.fake_openai.api_key
+        if self.keycloak is not None:
+            env |= {
+                "KEYCLOAK_URL": self.keycloak.url,
+                "KEYCLOAK_REALM": self.keycloak.realm,
+                "KEYCLOAK_AUDIENCE": self.keycloak.audience,
+            }
+        env["SWITCHBOARD_BYOK_KEYS"] = self.byok_keys
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         return {**env, **self.extra_env}
@@ -100,8 +113,11 @@ class Stack:
         """Start the processes; waits until the gateway reports healthy (or just answers, without orchestrators)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         settings = GatewaySettings.model_validate(self.env())
-        created = asyncio.run(create_api_key(settings, user_id=self.user_id, name="tests"))
+        # The shared test user is unlimited: rate limits have tests of their own, with free-tier users.
+        created = asyncio.run(create_api_key(settings, user_id=self.user_id, name="tests", tier="enterprise"))
         self.api_key, self.key_id = created.secret, created.key_id
+        admin = asyncio.run(create_api_key(settings, user_id="operator", name="admin", tier="enterprise", is_admin=True))
+        self.admin_key = admin.secret
         for _ in range(orchestrators):
             self.add_orchestrator()
         self.gateway = ServiceProcess("api_gateway", self.env(), self.workdir / "logs" / "gateway.log")
@@ -115,6 +131,21 @@ class Stack:
         process.start()
         self.orchestrators.append(process)
         return process
+
+    def add_gateway(self) -> str:
+        """One more gateway replica on its own port; returns its base URL once it is healthy."""
+        port = free_port()
+        env = {**self.env(), "SWITCHBOARD_GATEWAY_PORT": str(port)}
+        process = ServiceProcess("api_gateway", env, self.workdir / "logs" / f"gateway-{port}.log")
+        process.start()
+        self.extra_gateways.append((port, process))
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(url), timeout=30, what=f"gateway at {url}")
+        return url
+
+    def logs(self) -> str:
+        """Everything every process of this stack has logged so far."""
+        return "".join(path.read_text(errors="replace") for path in (self.workdir / "logs").glob("*.log"))
 
     def health(self) -> dict[str, object] | None:
         try:
@@ -141,5 +172,13 @@ class Stack:
         return [c for c in connections or [] if subject in (c.get("subscriptions_list") or [])]
 
     def stop(self) -> None:
-        for process in [*self.orchestrators, *([self.gateway] if self.gateway else [])]:
+        gateways = [process for _, process in self.extra_gateways]
+        for process in [*self.orchestrators, *([self.gateway] if self.gateway else []), *gateways]:
             process.stop()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return bool(httpx.get(f"{url}/v1/health", timeout=2).json().get("status") == "healthy")
+    except (httpx.HTTPError, ValueError):
+        return False

@@ -22,7 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="mint an API key and print it once")
     create.add_argument("--user", required=True, help="user id the key belongs to")
     create.add_argument("--name", help="a label to recognise the key by")
+    create.add_argument("--tier", help="subscription tier of the user (sets it when given)")
+    create.add_argument("--admin", action="store_true", help="an administrator key (manages every user)")
     create.add_argument("--data-dir", type=Path, help="where the SQLite database is when DATABASE_URL is unset")
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
+    set_tier = users.add_parser("set-tier", help="move a user to a subscription tier")
+    set_tier.add_argument("user", metavar="USER", help="user id")
+    set_tier.add_argument("tier", metavar="TIER", help="tier name, e.g. free, starter, pro, enterprise")
+    set_tier.add_argument("--data-dir", type=Path, help="where the SQLite database is when DATABASE_URL is unset")
 
     docs = commands.add_parser("docs", help="regenerate docs/configuration.md and docs/events.md")
     docs.add_argument("--out", type=Path, default=Path("docs"), help="directory to write to (default: docs)")
@@ -54,7 +62,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "keys":
         from switchboard.cli.keys import run_create
 
-        return run_create(settings, args.user, args.name)
+        return run_create(settings, args.user, args.name, args.tier, args.admin)
+    if args.command == "users":
+        from switchboard.cli.keys import run_set_tier
+
+        return run_set_tier(settings, args.user, args.tier)
     from switchboard.cli.tap import resolve_nats_url, run_tap
 
     configured = settings.nats_url if "nats_url" in settings.model_fields_set else None

@@ -15,6 +15,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ApiKeyRevoked",
+    "ByokCredential",
     "CancelRequest",
     "CompletionRecorded",
     "CompletionStatus",
@@ -79,6 +81,19 @@ class ExecuteRequest(Envelope):
     body: str = ""
     body_object: str | None = None
     reply_subject: str
+    byok: dict[str, ByokCredential] = Field(default_factory=dict)
+    """The caller's own provider keys by provider name; a route to one of them uses it instead of ours."""
+
+
+class ByokCredential(BaseModel):
+    """A user's own provider key, still encrypted (Fernet token); only orchestrators hold the key to open it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+    ciphertext: str
+    """The Fernet token of the API key (never the key itself: the bus is not a secret store)."""
+    base_url: str | None = None
+    """The user's endpoint for an OpenAI-compatible provider; ``None`` keeps the provider's own."""
 
 
 class CancelRequest(Envelope):
@@ -138,6 +153,8 @@ class CompletionRecorded(Envelope):
     targets_tried: list[str] = Field(default_factory=list)
     """Every ``provider/model`` tried, in order; more than one when fallbacks were used."""
     streamed: bool = False
+    byok: bool = False
+    """Served with the user's own provider key."""
     status: CompletionStatus
     http_status: int
     """What the client received: 499 when it went away first; 200 for a stream that ended in an upstream
@@ -153,6 +170,18 @@ class CompletionRecorded(Envelope):
     started_at: AwareDatetime
     latency_ms: float
     time_to_first_token_ms: float | None = None
+
+
+class ApiKeyRevoked(BaseModel):
+    """Fact: an API key was revoked; every gateway replica forgets it at once."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+    schema_version: int = SCHEMA_VERSION
+    key_id: str
+    secret_hash: str
+    """SHA-256 of the key, which is what replicas cache by (never the key itself)."""
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
 
 
 class ExecuteToolCall(Envelope):

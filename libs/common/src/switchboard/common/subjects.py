@@ -91,6 +91,26 @@ class Subjects:
         """Event ``ToolCallCompleted``: tool-broker -> the orchestrator waiting for it."""
         return f"{self.prefix}.tool.completed.{subject_token(call_id)}"
 
+    # --- accounts (gateway replicas among themselves) ---------------------------------------------------
+    @property
+    def api_key_revoked(self) -> str:
+        """Event ``ApiKeyRevoked``: every gateway replica drops the key from its cache at once."""
+        return f"{self.prefix}.accounts.api_key_revoked"
+
+    def rate_counter(self, user_id: str, window: str) -> str:
+        """One rate-limit counter (NATS >= 2.12 atomic counter), e.g. window ``rpm.29412345``."""
+        return f"{self.prefix}.ratelimit.{subject_token(user_id)}.{window}"
+
+    @property
+    def rate_limit_stream(self) -> str:
+        """JetStream counter stream holding every rate-limit window (``allow_msg_counter``)."""
+        return f"{_stream_name(self.prefix)}_RATELIMIT"
+
+    @property
+    def rate_limit_stream_subjects(self) -> list[str]:
+        """Subjects the rate-limit counter stream captures."""
+        return [f"{self.prefix}.ratelimit.>"]
+
     # --- large payloads -----------------------------------------------------------------------------------
     @property
     def body_bucket(self) -> str:

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
+import httpx
 import nats
 from fastapi import FastAPI
+from nats.aio.client import Client as NatsClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+from switchboard.api_gateway.audit.middleware import AuditMiddleware
+from switchboard.api_gateway.audit.recorder import AuditRecorder
+from switchboard.api_gateway.byok.crypto import SecretBox
+from switchboard.api_gateway.byok.store import ByokStore
+from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
+from switchboard.api_gateway.ratelimit.limiter import RateLimiter
+from switchboard.api_gateway.ratelimit.tiers import load_tiers
+from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
 
+from switchboard.api_gateway.auth import Authenticator
 from switchboard.api_gateway.bus import OrchestratorBus
 from switchboard.api_gateway.database import create_engine, migrate
 from switchboard.api_gateway.http_errors import install_error_handlers
 from switchboard.api_gateway.keys.store import KeyStore
+from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.model_catalog import ModelCatalog
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.request_context import RequestIdMiddleware
-from switchboard.api_gateway.routes import health, messages, models
+from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, models, users
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.api_gateway.state import GatewayState
 
 __all__ = ["create_app"]
 
 _MODELS_TIMEOUT = 2.0
+_IDENTITY_TIMEOUT = httpx.Timeout(5.0)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -32,36 +46,74 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.audit = None
+    app.state.byok = None
+    # Added innermost first: the request id exists before the audit middleware reads it.
+    app.add_middleware(AuditMiddleware, recorder_getter=lambda: app.state.audit,
+                       trust_forwarded=settings.trust_forwarded_for)  # fmt: skip
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for module in (messages, models, health):
+    for module in (messages, models, health, api_keys, users, byok, audit):
         app.include_router(module.router)
     return app
 
 
-def _lifespan(settings: GatewaySettings):  # type: ignore[no-untyped-def]
+def _lifespan(settings: GatewaySettings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url())
-        await migrate(engine)
-        nc = await nats.connect(servers=settings.nats_servers(), name="api-gateway", max_reconnect_attempts=-1)
-        bus = OrchestratorBus(nc, settings.subjects)
-        await bus.start()
-        app.state.gateway = GatewayState(
-            settings=settings,
-            engine=engine,
-            keys=KeyStore(engine, cache_ttl=settings.auth_cache_ttl),
-            bus=bus,
-            models=ModelCatalog(bus, ttl=settings.models_cache_ttl, timeout=_MODELS_TIMEOUT),
-            relay=RelaySettings(
-                idle_timeout=settings.orchestrator_idle_timeout, ping_interval=settings.client_ping_interval
-            ),
-        )
-        try:
+        async with AsyncExitStack() as stack:
+            engine = create_engine(settings.resolved_database_url())
+            stack.push_async_callback(engine.dispose)
+            await migrate(engine)
+            nc = await nats.connect(servers=settings.nats_servers(), name="api-gateway", max_reconnect_attempts=-1)
+            stack.push_async_callback(nc.drain)
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=_IDENTITY_TIMEOUT))
+            bus = OrchestratorBus(nc, settings.subjects)
+            await bus.start()
+            stack.push_async_callback(bus.close)
+            app.state.gateway = await _components(settings, engine, bus, nc, http)
+            stack.push_async_callback(app.state.gateway.auth.keys.close)
+            feed = UsageFeed(app.state.gateway.limiter, settings.subjects)
+            await feed.start(nc)
+            stack.push_async_callback(feed.stop)
+            app.state.audit = AuditRecorder(engine, store_bodies=settings.audit_store_bodies)
+            await app.state.audit.start()
+            stack.push_async_callback(app.state.audit.stop)
+            box = SecretBox.from_setting(settings.byok_keys.get_secret_value() if settings.byok_keys else None)
+            app.state.byok = ByokStore(engine, box) if box is not None else None
             yield
-        finally:
-            await bus.close()
-            await nc.drain()
-            await engine.dispose()
 
     return lifespan
+
+
+async def _components(
+    settings: GatewaySettings, engine: AsyncEngine, bus: OrchestratorBus, nc: NatsClient, http: httpx.AsyncClient
+) -> GatewayState:
+    users = UserStore(engine, default_tier=settings.default_tier)
+    keys = KeyStore(engine, users, cache_ttl=settings.auth_cache_ttl)
+    await bus.on_key_revoked(keys)
+    tiers = load_tiers(settings.tiers)
+    limiter = RateLimiter(nc.jetstream(), settings.subjects, tiers)
+    await limiter.ensure_stream()
+    return GatewayState(
+        settings=settings,
+        engine=engine,
+        auth=Authenticator(keys, users, _jwt_verifier(settings, http), admin_role=settings.admin_role),
+        users=users,
+        limiter=limiter,
+        tier_names=frozenset(tiers),
+        bus=bus,
+        models=ModelCatalog(bus, ttl=settings.models_cache_ttl, timeout=_MODELS_TIMEOUT),
+        relay=RelaySettings(
+            idle_timeout=settings.orchestrator_idle_timeout, ping_interval=settings.client_ping_interval
+        ),
+    )
+
+
+def _jwt_verifier(settings: GatewaySettings, http: httpx.AsyncClient) -> JwtVerifier | None:
+    if not settings.keycloak_url or not settings.keycloak_realm:
+        return None
+    issuer = f"{settings.keycloak_url.rstrip('/')}/realms/{settings.keycloak_realm}"
+    return JwtVerifier(
+        issuer=issuer, audience=settings.keycloak_audience, http=http, tier_claim=settings.jwt_tier_claim
+    )

@@ -1,13 +1,17 @@
-"""Who is calling: reads the credential from ``x-api-key`` or ``Authorization: Bearer`` and verifies it."""
+"""Who is calling: the credential from ``x-api-key`` or ``Authorization: Bearer``, as an API key or a Keycloak JWT."""
 
 from __future__ import annotations
 
+from fastapi import Request
 from starlette.datastructures import Headers
+from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier, looks_like_jwt
 
-from switchboard.api_gateway.keys.store import KeyStore, Principal
+from switchboard.api_gateway.keys.store import KeyStore
+from switchboard.api_gateway.keys.users import UserStore
+from switchboard.api_gateway.principal import PROXY_SCOPE, Principal
 from switchboard.common.errors import AuthenticationError
 
-__all__ = ["authenticate", "credential_from"]
+__all__ = ["Authenticator", "credential_from", "current_principal"]
 
 _BEARER = "bearer "
 
@@ -23,11 +27,38 @@ def credential_from(headers: Headers) -> str | None:
     return None
 
 
-async def authenticate(headers: Headers, keys: KeyStore) -> Principal:
-    credential = credential_from(headers)
-    if credential is None:
-        raise AuthenticationError("x-api-key header is required")
-    principal = await keys.authenticate(credential)
-    if principal is None:
-        raise AuthenticationError("invalid x-api-key")
+class Authenticator:
+    def __init__(self, keys: KeyStore, users: UserStore, jwt: JwtVerifier | None, *, admin_role: str) -> None:
+        self.keys = keys
+        self._users = users
+        self._jwt = jwt
+        self._admin_role = admin_role
+
+    async def principal(self, headers: Headers) -> Principal:
+        credential = credential_from(headers)
+        if credential is None:
+            raise AuthenticationError("x-api-key header is required")
+        if looks_like_jwt(credential):
+            return await self._from_jwt(credential)
+        principal = await self.keys.authenticate(credential)
+        if principal is None:
+            raise AuthenticationError("invalid x-api-key")
+        return principal
+
+    async def _from_jwt(self, token: str) -> Principal:
+        if self._jwt is None:
+            raise AuthenticationError("invalid x-api-key")  # JWTs are not accepted here: same as any unknown key
+        claims = await self._jwt.verify(token)
+        tier = claims.tier or await self._users.tier_of(claims.subject)
+        return Principal(
+            user_id=claims.subject, key_id=None, tier=tier, via="jwt",
+            scopes=frozenset({PROXY_SCOPE}), is_admin=self._admin_role in claims.roles,
+        )  # fmt: skip
+
+
+async def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the authenticated caller, also left in the request state for the audit log."""
+    authenticator: Authenticator = request.app.state.gateway.auth
+    principal = await authenticator.principal(request.headers)
+    request.state.principal = principal
     return principal

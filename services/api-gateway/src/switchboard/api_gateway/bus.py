@@ -17,10 +17,12 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.errors import BucketNotFoundError
+from pydantic import ValidationError
 
+from switchboard.api_gateway.keys.store import KeyStore
 from switchboard.api_gateway.reply_channel import ReplyChannel
 from switchboard.common.errors import OverloadedError
-from switchboard.common.events import CancelRequest, ExecuteRequest, ModelsListed
+from switchboard.common.events import ApiKeyRevoked, CancelRequest, ExecuteRequest, ModelsListed
 from switchboard.common.subjects import Subjects
 
 __all__ = ["OrchestratorBus"]
@@ -118,6 +120,22 @@ class OrchestratorBus:
         command = CancelRequest(request_id=request_id, user_id=user_id)
         with contextlib.suppress(Exception):
             await self._nc.publish(self._subjects.cancel_request(request_id), command.model_dump_json().encode())
+
+    async def broadcast(self, subject: str, payload: bytes) -> None:
+        """A fact every gateway replica must hear (core NATS: replicas that are down rebuild from the DB)."""
+        await self._nc.publish(subject, payload)
+        await self._nc.flush()
+
+    async def on_key_revoked(self, keys: KeyStore) -> None:
+        """Forget revoked keys the moment any replica revokes one."""
+
+        async def forget(msg: Msg) -> None:
+            try:
+                keys.forget(ApiKeyRevoked.model_validate_json(msg.data).secret_hash)
+            except ValidationError:
+                logger.warning("ignored a malformed ApiKeyRevoked event")
+
+        await self._nc.subscribe(self._subjects.api_key_revoked, cb=forget)
 
     async def list_models(self, timeout: float) -> list[dict[str, Any]]:
         reply = await self._nc.request(self._subjects.list_models, b"{}", timeout=timeout)

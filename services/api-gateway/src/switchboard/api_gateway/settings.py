@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from switchboard.common.settings import CommonSettings
 
@@ -63,6 +63,61 @@ class GatewaySettings(CommonSettings):
         validation_alias="SWITCHBOARD_MODELS_CACHE_TTL",
         description="Seconds the model list fetched from the orchestrators is cached.",
         ge=0,
+    )
+
+    keycloak_url: str | None = Field(
+        None,
+        validation_alias="KEYCLOAK_URL",
+        description="Base URL of Keycloak (without /realms). Set with KEYCLOAK_REALM to accept its access tokens "
+        "as `Authorization: Bearer <jwt>` or `x-api-key: Bearer <jwt>`.",
+    )
+    keycloak_realm: str | None = Field(None, validation_alias="KEYCLOAK_REALM", description="Keycloak realm name.")
+    keycloak_audience: str = Field(
+        "switchboard-gateway",
+        validation_alias="KEYCLOAK_AUDIENCE",
+        description="Audience a token must carry (add an audience mapper for this client in Keycloak).",
+    )
+    jwt_tier_claim: str = Field(
+        "switchboard_tier",
+        validation_alias="SWITCHBOARD_JWT_TIER_CLAIM",
+        description="JWT claim (dotted path allowed) naming the caller's tier; absent: the user's stored tier.",
+    )
+    admin_role: str = Field(
+        "switchboard-admin",
+        validation_alias="SWITCHBOARD_ADMIN_ROLE",
+        description="Keycloak realm or client role that makes a JWT caller an administrator.",
+    )
+    tiers: str | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_TIERS",
+        description="JSON object of tier limits merged over the defaults, e.g. "
+        '{"free": {"requests_per_minute": 5}, "team": {"requests_per_minute": 120, "requests_per_day": null, '
+        '"tokens_per_minute": 200000}}. Defaults: free 10/min 100/day, starter 60/min 1000/day, pro 300/min, '
+        "enterprise unlimited.",
+    )
+    default_tier: str = Field(
+        "free", validation_alias="SWITCHBOARD_DEFAULT_TIER", description="Tier of users created without one."
+    )
+    byok_keys: SecretStr | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_BYOK_KEYS",
+        description="Comma-separated Fernet keys encrypting users' own provider keys (first one encrypts; the "
+        "others still decrypt, for rotation). Unset: BYOK is off. Orchestrators need the same value.",
+    )
+    byok_allow_private: bool = Field(
+        False,
+        validation_alias="SWITCHBOARD_BYOK_ALLOW_PRIVATE",
+        description="Let BYOK base URLs point at loopback, link-local or private addresses (off: no SSRF).",
+    )
+    audit_store_bodies: bool = Field(
+        False,
+        validation_alias="SWITCHBOARD_AUDIT_STORE_BODIES",
+        description="Store an excerpt of request bodies (prompts) in the audit log. Off by default.",
+    )
+    trust_forwarded_for: bool = Field(
+        False,
+        validation_alias="SWITCHBOARD_TRUST_FORWARDED_FOR",
+        description="Take the client address from X-Forwarded-For (only behind a proxy you control).",
     )
 
     def resolved_database_url(self) -> str:

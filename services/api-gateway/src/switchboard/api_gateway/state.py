@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
+from switchboard.api_gateway.ratelimit.limiter import RateLimiter
 
+from switchboard.api_gateway.auth import Authenticator
 from switchboard.api_gateway.bus import OrchestratorBus
-from switchboard.api_gateway.keys.store import KeyStore
+from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.model_catalog import ModelCatalog
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.settings import GatewaySettings
@@ -20,7 +22,10 @@ __all__ = ["GatewayState", "gateway_state"]
 class GatewayState:
     settings: GatewaySettings
     engine: AsyncEngine
-    keys: KeyStore
+    auth: Authenticator
+    users: UserStore
+    limiter: RateLimiter
+    tier_names: frozenset[str]
     bus: OrchestratorBus
     models: ModelCatalog
     relay: RelaySettings

@@ -17,6 +17,7 @@ from nats.aio.client import Client
 from switchboard.common.events import ModelsListed
 from switchboard.common.ids import new_id
 from switchboard.orchestrator.bodies import BodyStore
+from switchboard.orchestrator.byok import ByokProviders, master_keys
 from switchboard.orchestrator.completion import CompletionRecorder
 from switchboard.orchestrator.dispatcher import Dispatcher
 from switchboard.orchestrator.execution import Services
@@ -119,7 +120,10 @@ class OrchestratorApp:
     async def start(self) -> None:
         logger.info("connecting to NATS")
         self._http = build_http_client(self.settings)
-        self._providers = build_providers(self._table, self._http, thinking_signer(self.settings))
+        signer = thinking_signer(self.settings)
+        self._providers = build_providers(self._table, self._http, signer)
+        byok = ByokProviders(self._table.providers, self._http, signer, master_keys(self.settings.byok_keys),
+                             allow_private=self.settings.byok_allow_private)  # fmt: skip
         await self.broker.connect()
         jetstream = self.broker.connection.jetstream()
         subjects = self.settings.subjects
@@ -133,6 +137,7 @@ class OrchestratorApp:
             bodies=BodyStore(jetstream, subjects.body_bucket),
             recorder=recorder,
             heartbeat_interval=self.settings.heartbeat_interval,
+            byok=byok,
         )
         self._dispatcher = Dispatcher(services, self.settings.max_inflight)
         self._execute = register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)

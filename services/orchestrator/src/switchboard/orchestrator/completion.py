@@ -37,6 +37,8 @@ def completion_event(
     writer: ResponseWriter,
     started_at: datetime,
     latency_ms: float,
+    *,
+    byok: bool = False,
 ) -> CompletionRecorded:
     usage, outcome = writer.usage, writer.outcome
     return CompletionRecorded(
@@ -50,6 +52,7 @@ def completion_event(
         upstream_model=served_by.upstream_model if served_by else None,
         targets_tried=targets_tried,
         streamed=request.stream and request.endpoint == "messages",
+        byok=byok,
         status=outcome.status,
         http_status=outcome.http_status,
         error_type=outcome.error_type,

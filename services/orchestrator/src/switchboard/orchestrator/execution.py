@@ -15,6 +15,7 @@ from nats.aio.client import Client
 from switchboard.common.errors import ApiError, NotFoundError, OverloadedError, SwitchboardError
 from switchboard.common.events import ExecuteRequest, utc_now
 from switchboard.orchestrator.bodies import BodyStore
+from switchboard.orchestrator.byok import ByokProviders
 from switchboard.orchestrator.completion import CompletionRecorder, completion_event
 from switchboard.orchestrator.fallback import RETRYABLE_STATUSES, FallbackGuard, TargetFailedError
 from switchboard.orchestrator.listed_routes import listed_route
@@ -42,6 +43,8 @@ class Services:
     bodies: BodyStore
     recorder: CompletionRecorder
     heartbeat_interval: float
+    byok: ByokProviders
+    """Builds the per-request provider for a caller who brought their own key."""
 
 
 class RequestRun:
@@ -57,6 +60,8 @@ class RequestRun:
         self.served_by: Target | None = None
         """The target that answered (or the last one tried)."""
         self.targets_tried: list[str] = []
+        self.byok = False
+        """Whether the target that answered (or was last tried) used the caller's own key."""
         self._started_at = utc_now()
         self._started = time.monotonic()
 
@@ -104,7 +109,7 @@ class RequestRun:
         request = self.request
         self.served_by = target
         self.targets_tried.append(target.label())
-        provider = self._services.providers[target.provider]
+        provider = await self._provider(target)
         self._writer.provider = provider.name
         call = UpstreamCall(
             request_id=request.request_id,
@@ -123,6 +128,16 @@ class RequestRun:
             if isinstance(sink, FallbackGuard) and not sink.committed and exc.status_code in RETRYABLE_STATUSES:
                 raise TargetFailedError(exc.status_code) from exc
             raise
+
+    async def _provider(self, target: Target) -> Provider:
+        """The routed provider, or a copy of it holding the caller's own key when they brought one for it."""
+        self.byok = False
+        credential = self.request.byok.get(target.provider)
+        own = await self._services.byok.provider_for(target.provider, credential) if credential is not None else None
+        if own is None:
+            return self._services.providers[target.provider]
+        self.byok = True
+        return own
 
     async def _interrupted(self) -> None:
         if self.stop_reason == "shutdown":
@@ -148,6 +163,7 @@ class RequestRun:
             latency_ms,
         )
         event = completion_event(
-            self.request, self.served_by, self.targets_tried, self._writer, self._started_at, latency_ms
-        )
+            self.request, self.served_by, self.targets_tried, self._writer, self._started_at, latency_ms,
+            byok=self.byok,
+        )  # fmt: skip
         await self._services.recorder.record(event)

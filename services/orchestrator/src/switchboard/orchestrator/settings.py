@@ -43,6 +43,18 @@ class OrchestratorSettings(CommonSettings):
         "they can be replayed to it later. Give every replica the same value; unset, each replica makes a "
         "random one and reasoning from another replica is dropped, not replayed.",
     )
+    byok_keys: SecretStr | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_BYOK_KEYS",
+        description="Comma-separated Fernet keys that open users' own provider keys (BYOK); the first is the "
+        "current one, the others still decrypt (rotation). Give the gateway the same value. Unset: a request "
+        "carrying a BYOK key fails rather than silently using ours.",
+    )
+    byok_allow_private: bool = Field(
+        False,
+        validation_alias="SWITCHBOARD_BYOK_ALLOW_PRIVATE",
+        description="Let a BYOK base URL reach loopback, link-local or private addresses (off: no SSRF).",
+    )
     config_path: Path | None = Field(
         None,
         validation_alias="SWITCHBOARD_CONFIG",

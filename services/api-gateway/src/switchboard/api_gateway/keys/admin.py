@@ -1,27 +1,48 @@
-"""Key administration for the ``switchboard keys`` command: opens the database, migrates, acts, closes."""
+"""Account administration for the ``switchboard`` command: opens the database, migrates, acts, closes."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from switchboard.api_gateway.database import create_engine, migrate
 from switchboard.api_gateway.keys.store import CreatedKey, KeyStore
+from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.settings import GatewaySettings
 
-__all__ = ["CreatedKey", "count_api_keys", "create_api_key"]
+__all__ = ["CreatedKey", "count_api_keys", "create_api_key", "set_user_tier"]
 
 
-async def create_api_key(settings: GatewaySettings, *, user_id: str, name: str | None = None) -> CreatedKey:
+@asynccontextmanager
+async def _stores(settings: GatewaySettings) -> AsyncIterator[tuple[KeyStore, UserStore]]:
     engine = create_engine(settings.resolved_database_url())
     try:
         await migrate(engine)
-        return await KeyStore(engine, cache_ttl=0).create(user_id=user_id, name=name)
+        users = UserStore(engine, default_tier=settings.default_tier)
+        keys = KeyStore(engine, users, cache_ttl=0)
+        yield keys, users
+        await keys.close()
     finally:
         await engine.dispose()
+
+
+async def create_api_key(
+    settings: GatewaySettings,
+    *,
+    user_id: str,
+    name: str | None = None,
+    tier: str | None = None,
+    is_admin: bool = False,
+) -> CreatedKey:
+    async with _stores(settings) as (keys, _):
+        return await keys.create(user_id=user_id, name=name, tier=tier, is_admin=is_admin)
 
 
 async def count_api_keys(settings: GatewaySettings, *, user_id: str | None = None) -> int:
-    engine = create_engine(settings.resolved_database_url())
-    try:
-        await migrate(engine)
-        return await KeyStore(engine, cache_ttl=0).count(user_id=user_id)
-    finally:
-        await engine.dispose()
+    async with _stores(settings) as (keys, _):
+        return await keys.count(user_id=user_id)
+
+
+async def set_user_tier(settings: GatewaySettings, *, user_id: str, tier: str) -> None:
+    async with _stores(settings) as (_, users):
+        await users.set_tier(user_id, tier)

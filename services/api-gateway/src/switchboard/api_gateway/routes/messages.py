@@ -7,18 +7,20 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from switchboard.api_gateway.byok.store import ByokStore
 
-from switchboard.api_gateway.auth import authenticate
+from switchboard.api_gateway.auth import current_principal
 from switchboard.api_gateway.disconnect import ClientDisconnectedError, unless_disconnected
 from switchboard.api_gateway.forwarding import forwardable_headers
-from switchboard.api_gateway.keys.store import Principal
+from switchboard.api_gateway.http_errors import error_response
+from switchboard.api_gateway.principal import PROXY_SCOPE, Principal, require_scope
 from switchboard.api_gateway.relay import ProviderError, first_answer, passed_headers, sse_stream
 from switchboard.api_gateway.reply_channel import ReplyChannel
 from switchboard.api_gateway.request_body import parse_head, read_body
 from switchboard.api_gateway.request_context import request_id_of
 from switchboard.api_gateway.state import GatewayState, gateway_state
-from switchboard.common.errors import InvalidRequestError
-from switchboard.common.events import Endpoint, ExecuteRequest, StreamFrame
+from switchboard.common.errors import InvalidRequestError, RateLimitedError
+from switchboard.common.events import ByokCredential, Endpoint, ExecuteRequest, StreamFrame
 
 __all__ = ["router"]
 
@@ -45,17 +47,27 @@ async def count_tokens(request: Request) -> Response:
 
 async def _serve(request: Request, *, endpoint: Endpoint, force_stream: bool) -> Response:
     state = gateway_state(request)
-    principal = await authenticate(request.headers, state.keys)
+    principal = await current_principal(request)
+    require_scope(principal, PROXY_SCOPE)
     api_version = request.headers.get("anthropic-version")
     if not api_version:
         raise InvalidRequestError("anthropic-version: header is required")
+    limits: dict[str, str] = {}
+    if endpoint == "messages":  # count_tokens is free and rate-limited separately by Anthropic too
+        decision = await state.limiter.admit(principal.user_id, principal.tier)
+        limits = decision.headers()
+        if not decision.allowed:
+            error = RateLimitedError(f"Rate limit exceeded for tier {principal.tier!r}: {decision.reason}.")
+            return error_response(request, error, headers=limits)
     command = await _command(request, state, principal, endpoint, api_version, force_stream)
+    request.state.model = command.model
     channel = await state.bus.submit(command)
     try:
         frame = await unless_disconnected(request, _answer(channel, state))
     except ProviderError as exc:
         channel.close()
-        return Response(exc.body, status_code=exc.status, media_type="application/json", headers=exc.headers)
+        headers = {**exc.headers, **limits}
+        return Response(exc.body, status_code=exc.status, media_type="application/json", headers=headers)
     except ClientDisconnectedError:
         channel.close()
         state.bus.cancel_soon(command.request_id, command.user_id)
@@ -66,9 +78,11 @@ async def _serve(request: Request, *, endpoint: Endpoint, force_stream: bool) ->
         raise
     if frame.kind == "body":
         channel.close()
-        return Response(frame.data, frame.status or 200, passed_headers(frame), media_type="application/json")
+        headers = {**passed_headers(frame), **limits}
+        return Response(frame.data, frame.status or 200, headers, media_type="application/json")
     stream = _relay_stream(channel, state, command)
-    return StreamingResponse(stream, media_type="text/event-stream; charset=utf-8", headers=_SSE_HEADERS)
+    headers = {**_SSE_HEADERS, **limits}
+    return StreamingResponse(stream, media_type="text/event-stream; charset=utf-8", headers=headers)
 
 
 async def _command(
@@ -100,7 +114,13 @@ async def _command(
         query=request.url.query,
         body=text,
         reply_subject=state.bus.reply_subject(request_id),
+        byok=await _byok(request, principal),
     )
+
+
+async def _byok(request: Request, principal: Principal) -> dict[str, ByokCredential]:
+    store: ByokStore | None = request.app.state.byok
+    return await store.credentials(principal.user_id) if store is not None else {}
 
 
 def _with_stream_enabled(text: str) -> str:

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from switchboard.api_gateway.auth import authenticate
+from switchboard.api_gateway.auth import current_principal
+from switchboard.api_gateway.principal import PROXY_SCOPE, require_scope
 from switchboard.api_gateway.state import gateway_state
 
 __all__ = ["router"]
@@ -22,12 +23,12 @@ async def list_models(
     before_id: str | None = None,
 ) -> dict[str, Any]:
     state = gateway_state(request)
-    await authenticate(request.headers, state.keys)
+    require_scope(await current_principal(request), PROXY_SCOPE)
     return await state.models.page(limit=limit, after_id=after_id, before_id=before_id)
 
 
 @router.get("/v1/models/{model_id:path}")
 async def get_model(request: Request, model_id: str) -> dict[str, Any]:
     state = gateway_state(request)
-    await authenticate(request.headers, state.keys)
+    require_scope(await current_principal(request), PROXY_SCOPE)
     return await state.models.get(model_id)

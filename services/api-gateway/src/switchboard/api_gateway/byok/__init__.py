@@ -1,0 +1,1 @@
+"""Bring your own key: users' own provider keys, encrypted at rest and opened only by orchestrators."""
