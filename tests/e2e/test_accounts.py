@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes.keycloak import FakeKeycloak
 
+from fakes.keycloak import FakeKeycloak
 from support.stack import Stack
 
 VERSION = {"anthropic-version": "2023-06-01"}

@@ -116,7 +116,9 @@ class Stack:
         # The shared test user is unlimited: rate limits have tests of their own, with free-tier users.
         created = asyncio.run(create_api_key(settings, user_id=self.user_id, name="tests", tier="enterprise"))
         self.api_key, self.key_id = created.secret, created.key_id
-        admin = asyncio.run(create_api_key(settings, user_id="operator", name="admin", tier="enterprise", is_admin=True))
+        admin = asyncio.run(
+            create_api_key(settings, user_id="operator", name="admin", tier="enterprise", is_admin=True)
+        )
         self.admin_key = admin.secret
         for _ in range(orchestrators):
             self.add_orchestrator()

@@ -145,6 +145,15 @@ async def test_a_body_excerpt_is_taken_only_when_bodies_are_stored() -> None:
     assert len(entry.body_excerpt) == BODY_EXCERPT_BYTES
 
 
+async def test_management_bodies_are_never_kept_they_may_hold_provider_keys() -> None:
+    recorder = CapturingRecorder(store_bodies=True)
+    async with client_for(app_with(recorder)) as client:
+        await client.put("/api/v1/byok/openai", content=b'{"api_key": "sk-users-own-provider-key"}')
+    await recorder.engine.dispose()
+    [entry] = recorder.entries
+    assert entry.body_excerpt is None
+
+
 async def run_asgi(app: ASGIApp, recorder: AuditRecorder, inbox: list[Message], sent: list[Message]) -> None:
     """Call the middleware directly with a scripted client; what it sends lands in ``sent``."""
 

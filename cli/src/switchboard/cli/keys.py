@@ -15,7 +15,16 @@ from switchboard.api_gateway.settings import GatewaySettings
 if TYPE_CHECKING:
     from switchboard.api_gateway.keys.admin import CreatedKey
 
-__all__ = ["LOCAL_KEY_FILE", "LOCAL_USER", "KeyMinter", "create_key", "local_api_key", "mint", "run_create", "run_set_tier"]
+__all__ = [
+    "LOCAL_KEY_FILE",
+    "LOCAL_USER",
+    "KeyMinter",
+    "create_key",
+    "local_api_key",
+    "mint",
+    "run_create",
+    "run_set_tier",
+]
 
 LOCAL_USER = "local"
 LOCAL_KEY_FILE = "local-api-key"

@@ -10,22 +10,22 @@ import nats
 from fastapi import FastAPI
 from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
+
 from switchboard.api_gateway.audit.middleware import AuditMiddleware
 from switchboard.api_gateway.audit.recorder import AuditRecorder
-from switchboard.api_gateway.byok.crypto import SecretBox
-from switchboard.api_gateway.byok.store import ByokStore
-from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
-from switchboard.api_gateway.ratelimit.limiter import RateLimiter
-from switchboard.api_gateway.ratelimit.tiers import load_tiers
-from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
-
 from switchboard.api_gateway.auth import Authenticator
 from switchboard.api_gateway.bus import OrchestratorBus
+from switchboard.api_gateway.byok.crypto import SecretBox
+from switchboard.api_gateway.byok.store import ByokStore
 from switchboard.api_gateway.database import create_engine, migrate
 from switchboard.api_gateway.http_errors import install_error_handlers
+from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
 from switchboard.api_gateway.keys.store import KeyStore
 from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.model_catalog import ModelCatalog
+from switchboard.api_gateway.ratelimit.limiter import RateLimiter
+from switchboard.api_gateway.ratelimit.tiers import load_tiers
+from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.request_context import RequestIdMiddleware
 from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, models, users

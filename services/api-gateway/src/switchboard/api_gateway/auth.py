@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 from starlette.datastructures import Headers
-from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier, looks_like_jwt
 
+from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier, looks_like_jwt
 from switchboard.api_gateway.keys.store import KeyStore
 from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.principal import PROXY_SCOPE, Principal

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
-from switchboard.api_gateway.ratelimit.limiter import RateLimiter
 
 from switchboard.api_gateway.auth import Authenticator
 from switchboard.api_gateway.bus import OrchestratorBus
 from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.model_catalog import ModelCatalog
+from switchboard.api_gateway.ratelimit.limiter import RateLimiter
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.settings import GatewaySettings
 

@@ -44,6 +44,8 @@ def main() -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO; keep provider URLs out of the logs.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # hpack logs every HTTP/2 header it encodes at DEBUG, provider keys included.
+    logging.getLogger("hpack").setLevel(logging.WARNING)
     try:
         uvloop.run(serve(settings))  # the libuv loop: markedly less per-message overhead on the hot path
     except RouteConfigError as exc:

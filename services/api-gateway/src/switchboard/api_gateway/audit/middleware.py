@@ -20,6 +20,8 @@ __all__ = ["AUDITED_PREFIXES", "BODY_EXCERPT_BYTES", "AuditMiddleware"]
 
 AUDITED_PREFIXES = ("/v1/", "/api/")
 BODY_EXCERPT_BYTES = 4096
+PROMPT_PREFIX = "/v1/"
+"""The only paths whose bodies may be kept (when the operator turned that on)."""
 """How much of a request body is kept when content logging is on."""
 
 _CLIENT_CLOSED = 499  # nginx's "client closed request": no response was ever sent
@@ -66,7 +68,8 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         occurred_at = datetime.now(UTC)
-        exchange = _Exchange(keep_body=recorder.store_bodies)
+        # Prompts only: management bodies (/api/...) carry secrets such as BYOK provider keys.
+        exchange = _Exchange(keep_body=recorder.store_bodies and scope["path"].startswith(PROMPT_PREFIX))
 
         async def watching_receive() -> Message:
             message = await receive()

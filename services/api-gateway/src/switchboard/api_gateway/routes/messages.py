@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from switchboard.api_gateway.byok.store import ByokStore
 
 from switchboard.api_gateway.auth import current_principal
+from switchboard.api_gateway.byok.store import ByokStore
 from switchboard.api_gateway.disconnect import ClientDisconnectedError, unless_disconnected
 from switchboard.api_gateway.forwarding import forwardable_headers
 from switchboard.api_gateway.http_errors import error_response
