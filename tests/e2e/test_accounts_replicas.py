@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,3 +56,24 @@ def test_a_revoked_key_stops_on_every_replica_within_a_second(private_stack: Sta
         while httpx.post(f"{url}/v1/messages", json=MESSAGE, headers=headers).status_code != 401:
             assert time.monotonic() - revoked_at < 1.0, f"{url} still accepts the revoked key"
             time.sleep(0.05)
+
+
+def test_tokens_per_minute_count_what_the_orchestrator_reported(private_stack: Stack) -> None:
+    private_stack.extra_env["SWITCHBOARD_DEMO"] = "1"
+    private_stack.extra_env["SWITCHBOARD_TIERS"] = json.dumps(
+        {"tiny": {"requests_per_minute": 100, "requests_per_day": None, "tokens_per_minute": 50}}
+    )
+    private_stack.start(orchestrators=1)
+    settings = GatewaySettings.model_validate(private_stack.env())
+    key = asyncio.run(create_api_key(settings, user_id="small-budget", tier="tiny")).secret
+    long_prompt = {**MESSAGE, "messages": [{"role": "user", "content": "word " * 200}]}
+    url = f"{private_stack.base_url}/v1/messages"
+    headers = {**VERSION, "x-api-key": key}
+    assert httpx.post(url, json=long_prompt, headers=headers).status_code == 200  # ~250 tokens, over 50
+    deadline = time.monotonic() + 5
+    while (response := httpx.post(url, json=MESSAGE, headers=headers)).status_code == 200:
+        assert time.monotonic() < deadline, "the token budget was never applied"
+        time.sleep(0.1)
+    assert response.status_code == 429
+    assert "tokens per minute" in response.json()["error"]["message"]
+    assert int(response.headers["retry-after"]) >= 1

@@ -49,3 +49,26 @@ def test_minted_key_works_at_once_and_is_stored_only_as_a_hash(stack: Stack) -> 
     (event,) = recorded_completions(stack.nats_url, stack.prefix, response.headers["request-id"])
     assert event.user_id == "bob"
     assert all(secret not in value for value in asyncio.run(stored_columns(stack)))
+
+
+def test_users_set_tier_changes_the_limits_a_key_gets(stack: Stack) -> None:
+    secret = mint(stack, "carol")
+    env = {**os.environ, **stack.env()}  # noqa: TID251 - the CLI reads the same environment as the gateway
+    completed = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "users", "set-tier", "carol", "starter"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    rejected = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "users", "set-tier", "carol", "platinum"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert rejected.returncode == 2
+    assert "unknown tier 'platinum'" in rejected.stderr
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages",
+        json={"model": "demo", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]},
+        headers={"x-api-key": secret, "anthropic-version": "2023-06-01"},
+    )
+    assert response.status_code == 200
+    assert response.headers["anthropic-ratelimit-requests-limit"] == "60"
