@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from fakes.keycloak import FakeKeycloak
+from fakes.openai_provider import FakeOpenAI
 from support.stack import Stack
 from support.usage_stream import recorded_completions
 from switchboard.api_gateway.database import create_engine
@@ -46,6 +47,23 @@ def accepted_upstream(stack: Stack, user_key: str) -> Iterator[None]:
     stack.fake.other_keys.discard(user_key)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_stack(
+    request: pytest.FixtureRequest, private_stack: Stack, fake_openai: FakeOpenAI, user_key: str
+) -> Iterator[Stack]:
+    """A stack letting users' base URLs point at loopback, where the fake OpenAI server (their "own" one) listens."""
+    if request.param == "postgresql":
+        private_stack.database_url = request.getfixturevalue("postgres_url")
+    private_stack.fake_openai = fake_openai
+    private_stack.extra_env["SWITCHBOARD_BYOK_ALLOW_PRIVATE"] = "1"
+    fake_openai.other_keys.add(user_key)
+    try:
+        private_stack.start()
+        yield private_stack
+    finally:
+        fake_openai.other_keys.discard(user_key)
+
+
 def byok_url(stack: Stack, provider: str = "") -> str:
     return f"{stack.base_url}/api/v1/byok" + (f"/{provider}" if provider else "")
 
@@ -54,8 +72,8 @@ def put(stack: Stack, token: str, provider: str, **body: Any) -> httpx.Response:
     return httpx.put(byok_url(stack, provider), json=body, headers=bearer(token))
 
 
-def message(stack: Stack, token: str, text: str) -> httpx.Response:
-    body = {"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": text}]}
+def message(stack: Stack, token: str, text: str, model: str = "claude-sonnet-4-5") -> httpx.Response:
+    body = {"model": model, "max_tokens": 8, "messages": [{"role": "user", "content": text}]}
     return httpx.post(f"{stack.base_url}/v1/messages", json=body, headers={**VERSION, **bearer(token)})
 
 
@@ -168,3 +186,41 @@ def test_a_proxy_api_key_cannot_manage_byok(stack: Stack, user_key: str) -> None
     response = httpx.put(byok_url(stack, "anthropic"), json={"api_key": user_key}, headers={"x-api-key": stack.api_key})
     assert_error(response, 403, "permission_error")
     assert_error(httpx.get(byok_url(stack)), 401, "authentication_error")
+
+
+def model_ids(stack: Stack, token: str) -> list[str]:
+    response = httpx.get(f"{stack.base_url}/v1/models", params={"limit": 1000}, headers={**VERSION, **bearer(token)})
+    assert response.status_code == 200, response.text
+    return [str(model["id"]) for model in response.json()["data"]]
+
+
+def test_own_provider_is_listed_and_serves_its_models(
+    own_stack: Stack, token: str, keycloak: FakeKeycloak, user_key: str, fake_openai: FakeOpenAI
+) -> None:
+    """A key for a provider no route targets is the user's own provider: ``myoai/<model>`` goes there."""
+    stack = own_stack
+    stored = put(stack, token, "myoai", api_key=user_key, base_url=f"{fake_openai.url}/v1")
+    assert stored.status_code == 200, stored.text
+    other = keycloak.mint(f"byok-{secrets.token_hex(4)}", tier="enterprise")
+    others = model_ids(stack, other)
+    mine = model_ids(stack, token)
+    assert {"myoai/gpt-fake", "myoai/gpt-fake-mini"} <= set(mine)
+    assert not any(model.startswith("myoai/") for model in others)
+    one = httpx.get(f"{stack.base_url}/v1/models/myoai/gpt-fake", headers={**VERSION, **bearer(token)})
+    assert one.json()["display_name"] == "myoai/gpt-fake"
+    assert httpx.get(f"{stack.base_url}/v1/models/myoai/gpt-fake", headers=bearer(other)).status_code == 404
+
+    marker = f"byok-{secrets.token_hex(4)}"
+    answer = message(stack, token, marker, model="myoai/gpt-fake")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model"] == "myoai/gpt-fake"
+    (seen,) = fake_openai.requests_with_marker(marker)
+    assert seen.headers["authorization"] == f"Bearer {user_key}"
+    (event,) = recorded_completions(stack.nats_url, stack.prefix, answer.headers["request-id"])
+    assert (event.byok, event.provider, event.upstream_model) == (True, "myoai", "gpt-fake")
+    assert message(stack, other, marker, model="myoai/gpt-fake").status_code == 404
+
+    for response in (stored, one, answer):
+        assert user_key not in response.text
+    assert user_key not in stack.logs()
+    assert user_key not in database_text(stack)

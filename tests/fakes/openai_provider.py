@@ -70,6 +70,8 @@ class FakeOpenAI(RecordingServer):
     def __init__(self, *, api_key: str = "sk-fake-openai", strict: bool = True) -> None:
         super().__init__()
         self.api_key = api_key
+        self.other_keys: set[str] = set()
+        """More keys the fake accepts, e.g. a user's own key brought to the gateway (BYOK)."""
         self.strict = strict
 
     async def _serve(self, request: RecordedRequest, responder: Responder) -> None:
@@ -95,7 +97,7 @@ class FakeOpenAI(RecordingServer):
             raise _HttpError(404, error_body(message))
 
     def _check_auth(self, request: RecordedRequest) -> None:
-        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+        if request.headers.get("authorization") not in {f"Bearer {key}" for key in {self.api_key, *self.other_keys}}:
             raise _HttpError(401, error_body("Incorrect API key provided", code="invalid_api_key"))
 
     async def _prepare(self, request: RecordedRequest) -> tuple[dict[str, Any], Directives]:

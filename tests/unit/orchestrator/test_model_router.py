@@ -45,3 +45,9 @@ def test_no_match_without_catch_all() -> None:
 def test_explicit_names_keep_config_order() -> None:
     assert ROUTER.explicit_names() == ["claude-haiku-4-5", "fast"]
     assert [name for name, _ in ROUTER.patterns()] == ["claude-haiku-*", "claude-*", "*"]
+
+
+def test_exact_and_pattern_resolution_are_separable() -> None:
+    assert ROUTER.resolve_exact("claude-opus-5") is None
+    assert ROUTER.resolve_pattern("claude-opus-5") == ROUTER.resolve("claude-opus-5")
+    assert ROUTER.resolve_exact("fast") == ROUTER.resolve("fast")

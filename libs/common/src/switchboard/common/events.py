@@ -25,6 +25,7 @@ __all__ = [
     "ExecuteRequest",
     "ExecuteToolCall",
     "FrameKind",
+    "ListModels",
     "ModelsListed",
     "StreamFrame",
     "ToolCallCompleted",
@@ -127,6 +128,18 @@ class StreamFrame(Envelope):
     data: str = ""
     """``sse``: complete SSE events as text; ``body``: the JSON body; ``error``: an Anthropic error body."""
     more: bool = False
+
+
+class ListModels(BaseModel):
+    """Request on ``Subjects.list_models``: the models this caller may use (an empty payload: no own keys)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+    schema_version: int = SCHEMA_VERSION
+    user_id: str | None = None
+    """Who asks; ``None`` for the list every caller without own keys shares."""
+    byok: dict[str, ByokCredential] = Field(default_factory=dict)
+    """The caller's own provider keys (ciphertext): their own providers' models are listed too."""
 
 
 class ModelsListed(BaseModel):

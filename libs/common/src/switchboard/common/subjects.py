@@ -46,7 +46,7 @@ class Subjects:
 
     @property
     def list_models(self) -> str:
-        """Request/reply: gateway asks an orchestrator for the models its routes serve."""
+        """Request/reply (``ListModels`` → ``ModelsListed``): the models the routes and the caller's own keys serve."""
         return f"{self.prefix}.llm.list_models"
 
     def reply_prefix(self, gateway_id: str) -> str:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from switchboard.api_gateway.keys.store import KeyStore
 from switchboard.api_gateway.reply_channel import ReplyChannel
 from switchboard.common.errors import OverloadedError
-from switchboard.common.events import ApiKeyRevoked, CancelRequest, ExecuteRequest, ModelsListed
+from switchboard.common.events import ApiKeyRevoked, CancelRequest, ExecuteRequest, ListModels, ModelsListed
 from switchboard.common.subjects import Subjects
 
 __all__ = ["OrchestratorBus"]
@@ -137,8 +137,8 @@ class OrchestratorBus:
 
         await self._nc.subscribe(self._subjects.api_key_revoked, cb=forget)
 
-    async def list_models(self, timeout: float) -> list[dict[str, Any]]:
-        reply = await self._nc.request(self._subjects.list_models, b"{}", timeout=timeout)
+    async def list_models(self, query: ListModels, timeout: float) -> list[dict[str, Any]]:
+        reply = await self._nc.request(self._subjects.list_models, query.model_dump_json().encode(), timeout=timeout)
         return [dict(model) for model in ModelsListed.model_validate_json(reply.data).models]
 
     async def ping(self, service: str, timeout: float) -> dict[str, Any]:

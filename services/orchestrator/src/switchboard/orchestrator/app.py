@@ -14,10 +14,11 @@ from faststream.nats import NatsBroker
 from faststream.nats.subscriber.usecases.core_subscriber import CoreSubscriber
 from nats.aio.client import Client
 
-from switchboard.common.events import ModelsListed
+from switchboard.common.events import ListModels, ModelsListed
 from switchboard.common.ids import new_id
 from switchboard.orchestrator.bodies import BodyStore
 from switchboard.orchestrator.byok import ByokProviders, master_keys
+from switchboard.orchestrator.byok_models import own_models
 from switchboard.orchestrator.completion import CompletionRecorder
 from switchboard.orchestrator.dispatcher import Dispatcher
 from switchboard.orchestrator.execution import Services
@@ -95,6 +96,7 @@ class OrchestratorApp:
         )
         self._http: httpx.AsyncClient | None = None
         self._providers: dict[str, Provider] = {}
+        self._byok: ByokProviders | None = None
         self._execute: CoreSubscriber | None = None
         self._dispatcher: Dispatcher | None = None
         self._stopping = False
@@ -111,8 +113,14 @@ class OrchestratorApp:
             logger.error("the NATS connection is closed and will not come back")
             self.connection_lost.set()
 
-    async def models(self) -> ModelsListed:
-        return await list_models(self.router, self._providers, self._listed_provider())
+    async def models(self, request: ListModels | None = None) -> ModelsListed:
+        """The shared list, then the models of the caller's own providers (BYOK) when they brought any."""
+        shared = await list_models(self.router, self._providers, self._listed_provider())
+        if request is None or not request.byok or self._byok is None:
+            return shared
+        own = await own_models(self._byok, request.byok, self._providers, self.router)
+        shared_ids = {model.get("id") for model in shared.models}
+        return ModelsListed(models=[*shared.models, *(info for info in own if info["id"] not in shared_ids)])
 
     def _listed_provider(self) -> Provider | None:
         return self._providers.get(LITELLM_PROVIDER) if self.settings.litellm_configured else None
@@ -124,6 +132,7 @@ class OrchestratorApp:
         self._providers = build_providers(self._table, self._http, signer)
         byok = ByokProviders(self._table.providers, self._http, signer, master_keys(self.settings.byok_keys),
                              allow_private=self.settings.byok_allow_private)  # fmt: skip
+        self._byok = byok
         await self.broker.connect()
         jetstream = self.broker.connection.jetstream()
         subjects = self.settings.subjects

@@ -2,8 +2,9 @@
 
 The gateway stores keys encrypted (Fernet under ``SWITCHBOARD_BYOK_KEYS``) and passes the ciphertext in
 ``ExecuteRequest.byok``; only here is it opened, at call time, into a per-request copy of the routed provider that
-shares the replica's connection pool. Routes still decide the provider: a key for a provider no route targets is
-never used. A user's base URL is checked against SSRF again at use time (DNS may have changed since it was stored).
+shares the replica's connection pool. Routes decide the provider; a key named for no configured provider is the
+user's own OpenAI-compatible provider, serving ``"<provider>/<model>"`` names no route matches (``listed_routes``).
+A user's base URL is checked against SSRF again at use time (DNS may have changed since it was stored).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import httpx
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
+from switchboard.common.byok import BYOK_DEFAULT_BASE_URLS
 from switchboard.common.errors import ApiError, InvalidRequestError
 from switchboard.common.events import ByokCredential
 from switchboard.orchestrator.providers.anthropic import AnthropicProvider
@@ -73,9 +75,12 @@ class ByokProviders:
         self._allow_private = allow_private
 
     async def provider_for(self, name: str, credential: ByokCredential) -> Provider | None:
-        """The routed provider ``name`` with the user's key (and base URL); ``None`` when it takes no key (demo)."""
-        spec = self._specs.get(name)
-        if spec is None or spec.type == "demo":
+        """Provider ``name`` with the user's key (and base URL); ``None`` when it takes no key (demo).
+
+        A name no configured provider has is the user's own OpenAI-compatible provider.
+        """
+        spec = self._specs.get(name) or _own_spec(name, credential)
+        if spec.type == "demo":
             return None
         base_url = spec.base_url
         if credential.base_url is not None:
@@ -98,6 +103,13 @@ class ByokProviders:
         if _KEY_CHARS.fullmatch(plain) is None:
             raise InvalidRequestError(f"your stored key for provider {name} is not a valid API key; store it again")
         return SecretStr(plain)
+
+
+def _own_spec(name: str, credential: ByokCredential) -> ProviderSpec:
+    base_url = credential.base_url or BYOK_DEFAULT_BASE_URLS.get(name)
+    if base_url is None:
+        raise InvalidRequestError(f"your key for provider {name} has no base_url; store it again with one")
+    return ProviderSpec(name, "openai", base_url.rstrip("/"))
 
 
 def is_forbidden_address(address: IPv4Address | IPv6Address) -> bool:

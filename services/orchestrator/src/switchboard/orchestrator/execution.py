@@ -18,7 +18,7 @@ from switchboard.orchestrator.bodies import BodyStore
 from switchboard.orchestrator.byok import ByokProviders
 from switchboard.orchestrator.completion import CompletionRecorder, completion_event
 from switchboard.orchestrator.fallback import RETRYABLE_STATUSES, FallbackGuard, TargetFailedError
-from switchboard.orchestrator.listed_routes import listed_route
+from switchboard.orchestrator.listed_routes import byok_route, listed_route
 from switchboard.orchestrator.providers.base import Provider, ResponseSink, UpstreamCall
 from switchboard.orchestrator.reply_stream import ReplyStream
 from switchboard.orchestrator.response_writer import ResponseWriter
@@ -89,8 +89,13 @@ class RequestRun:
 
     async def _serve(self) -> None:
         request = self.request
-        route = self._services.router.resolve(request.model) or await listed_route(
-            self._services.listed_provider, request.model
+        router = self._services.router
+        # A user's own "provider/model" beats wildcard patterns (a catch-all would otherwise hide it), not names.
+        route = (
+            router.resolve_exact(request.model)
+            or byok_route(request.model, request.byok, self._services.providers)
+            or router.resolve_pattern(request.model)
+            or await listed_route(self._services.listed_provider, request.model)
         )
         if route is None:
             raise NotFoundError(f"model: {request.model}")

@@ -5,18 +5,22 @@ Handlers return at once (work runs in the dispatcher's tasks), so one slow reque
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from faststream.nats.subscriber.usecases.core_subscriber import CoreSubscriber
+from pydantic import ValidationError
 
-from switchboard.common.events import ModelsListed
+from switchboard.common.events import ListModels, ModelsListed
 from switchboard.common.subjects import ORCHESTRATOR_QUEUE, Subjects
 from switchboard.orchestrator.dispatcher import Dispatcher
 
 __all__ = ["SERVICE_NAME", "register_handlers"]
+
+logger = logging.getLogger(__name__)
 
 SERVICE_NAME = "orchestrator"
 
@@ -26,7 +30,7 @@ def register_handlers(
     subjects: Subjects,
     dispatcher: Dispatcher,
     instance_id: str,
-    models: Callable[[], Awaitable[ModelsListed]],
+    models: Callable[[ListModels], Awaitable[ModelsListed]],
 ) -> CoreSubscriber:
     """Subscribe everything; returns the execute subscription, which shutdown stops first."""
     # no_reply: FastStream must never answer on its own; replies go to ExecuteRequest.reply_subject.
@@ -47,6 +51,15 @@ def register_handlers(
 
     @broker.subscriber(subjects.list_models, queue=ORCHESTRATOR_QUEUE)
     async def on_list_models(message: NatsMessage) -> dict[str, Any]:
-        return (await models()).model_dump(mode="json")
+        return (await models(_list_models_request(message.body))).model_dump(mode="json")
 
     return execute
+
+
+def _list_models_request(body: bytes) -> ListModels:
+    """The request; an empty or ``{}`` payload (older gateways) or a malformed one asks for the shared list."""
+    try:
+        return ListModels.model_validate_json(body or b"{}")
+    except ValidationError:
+        logger.warning("list_models: ignored a malformed request payload")
+        return ListModels()

@@ -53,14 +53,15 @@ class ModelRouter:
 
     def resolve(self, model: str) -> Route | None:
         """The route serving ``model``, or ``None`` when nothing matches (a 404 for the client)."""
+        return self.resolve_exact(model) or self.resolve_pattern(model)
+
+    def resolve_exact(self, model: str) -> Route | None:
         targets = self._exact.get(model)
-        key = model
-        if targets is None:
-            match = next(((name, t) for name, t in self._patterns if fnmatchcase(model, name)), None)
-            if match is None:
-                return None
-            key, targets = match
-        return Route(key=key, targets=tuple(Target(t.provider, t.model or model) for t in targets))
+        return None if targets is None else _route(model, model, targets)
+
+    def resolve_pattern(self, model: str) -> Route | None:
+        match = next(((name, t) for name, t in self._patterns if fnmatchcase(model, name)), None)
+        return None if match is None else _route(match[0], model, match[1])
 
     def explicit_names(self) -> list[str]:
         """Model names configured literally, in config order (what ``/v1/models`` always lists)."""
@@ -69,3 +70,7 @@ class ModelRouter:
     def patterns(self) -> list[tuple[str, RouteTarget]]:
         """Each pattern with its primary target."""
         return [(name, targets[0]) for name, targets in self._patterns]
+
+
+def _route(key: str, model: str, targets: Sequence[RouteTarget]) -> Route:
+    return Route(key=key, targets=tuple(Target(t.provider, t.model or model) for t in targets))

@@ -14,6 +14,7 @@ from switchboard.api_gateway.byok.store import ByokStore
 from switchboard.api_gateway.management_body import parse_management_body
 from switchboard.api_gateway.principal import Principal
 from switchboard.api_gateway.state import gateway_state
+from switchboard.common.byok import BYOK_DEFAULT_BASE_URLS
 from switchboard.common.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 
 __all__ = ["DEFAULT_BASE_URLS", "router"]
@@ -22,8 +23,7 @@ router = APIRouter()
 
 DEFAULT_BASE_URLS: dict[str, str | None] = {
     "anthropic": None,  # the routed provider's own endpoint
-    "openai": "https://api.openai.com/v1",
-    "openrouter": "https://openrouter.ai/api/v1",
+    **BYOK_DEFAULT_BASE_URLS,
 }
 """Providers whose endpoint is known; any other name needs a ``base_url``."""
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
