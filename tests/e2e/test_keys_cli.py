@@ -8,8 +8,10 @@ import subprocess
 import sys
 
 import httpx
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from fakes.keycloak import FakeKeycloak
 from support.stack import Stack
 from support.usage_stream import recorded_completions
 from switchboard.api_gateway.database import create_engine
@@ -72,3 +74,41 @@ def test_users_set_tier_changes_the_limits_a_key_gets(stack: Stack) -> None:
     )
     assert response.status_code == 200
     assert response.headers["anthropic-ratelimit-requests-limit"] == "60"
+
+
+async def stored_ciphertexts(stack: Stack, user: str) -> list[str]:
+    engine = create_engine(GatewaySettings.model_validate(stack.env()).resolved_database_url())
+    try:
+        async with engine.connect() as connection:
+            query = text("SELECT ciphertext FROM gateway_byok_keys WHERE user_id = :user")
+            return [str(row[0]) for row in await connection.execute(query, {"user": user})]
+    finally:
+        await engine.dispose()
+
+
+def test_byok_rotate_re_encrypts_under_the_new_master_key(stack: Stack, keycloak: FakeKeycloak) -> None:
+    token = keycloak.mint("rotating-user")
+    stored = httpx.put(
+        f"{stack.base_url}/api/v1/byok/anthropic",
+        json={"api_key": "sk-ant-users-own-key-1234"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert stored.status_code == 200, stored.text
+    env = {**os.environ, **stack.env()}  # noqa: TID251 - the CLI reads the same environment as the gateway
+    new_master = Fernet.generate_key().decode()
+    env["SWITCHBOARD_BYOK_KEYS"] = f"{new_master},{stack.byok_keys}"
+    completed = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "byok", "rotate"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "Re-encrypted" in completed.stdout
+    (ciphertext,) = asyncio.run(stored_ciphertexts(stack, "rotating-user"))
+    assert Fernet(new_master.encode()).decrypt(ciphertext.encode()) == b"sk-ant-users-own-key-1234"
+    without = {**env, "SWITCHBOARD_BYOK_KEYS": ""}
+    refused = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "byok", "rotate"],
+        capture_output=True, text=True, env=without, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "SWITCHBOARD_BYOK_KEYS is not set" in refused.stderr

@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     set_tier.add_argument("tier", metavar="TIER", help="tier name, e.g. free, starter, pro, enterprise")
     set_tier.add_argument("--data-dir", type=Path, help="where the SQLite database is when DATABASE_URL is unset")
 
+    byok = commands.add_parser("byok", help="users' own provider keys").add_subparsers(dest="action", required=True)
+    rotate = byok.add_parser("rotate", help="re-encrypt every stored key under the first SWITCHBOARD_BYOK_KEYS key")
+    rotate.add_argument("--data-dir", type=Path, help="where the SQLite database is when DATABASE_URL is unset")
+
     docs = commands.add_parser("docs", help="regenerate docs/configuration.md and docs/events.md")
     docs.add_argument("--out", type=Path, default=Path("docs"), help="directory to write to (default: docs)")
 
@@ -63,6 +67,10 @@ def _run(args: argparse.Namespace) -> int:
         from switchboard.cli.keys import run_create
 
         return run_create(settings, args.user, args.name, args.tier, args.admin)
+    if args.command == "byok":
+        from switchboard.cli.keys import run_rotate_byok
+
+        return run_rotate_byok(settings)
     if args.command == "users":
         from switchboard.cli.keys import run_set_tier
 

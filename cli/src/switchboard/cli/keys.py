@@ -23,6 +23,7 @@ __all__ = [
     "local_api_key",
     "mint",
     "run_create",
+    "run_rotate_byok",
     "run_set_tier",
 ]
 
@@ -91,6 +92,19 @@ def run_set_tier(settings: GatewaySettings, user_id: str, tier: str) -> int:
         return 2
     asyncio.run(set_user_tier(settings, user_id=user_id, tier=tier))
     print(f"User {user_id!r} is now on tier {tier!r} (running gateways apply it within their cache time).")
+    return 0
+
+
+def run_rotate_byok(settings: GatewaySettings) -> int:
+    from switchboard.api_gateway.keys.admin import rotate_byok_keys
+
+    try:
+        count = asyncio.run(rotate_byok_keys(settings))
+    except ValueError as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 2
+    print(f"Re-encrypted {count} stored provider key(s) under the current master key.")
+    print("Once every orchestrator runs with the new key list, the old keys can be dropped from it.")
     return 0
 
 

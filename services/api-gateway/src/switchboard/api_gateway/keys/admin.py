@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from switchboard.api_gateway.byok.crypto import SecretBox
+from switchboard.api_gateway.byok.store import ByokStore
 from switchboard.api_gateway.database import create_engine, migrate
 from switchboard.api_gateway.keys.store import CreatedKey, KeyStore
 from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.settings import GatewaySettings
 
-__all__ = ["CreatedKey", "count_api_keys", "create_api_key", "set_user_tier"]
+__all__ = ["CreatedKey", "count_api_keys", "create_api_key", "rotate_byok_keys", "set_user_tier"]
 
 
 @asynccontextmanager
@@ -46,3 +48,16 @@ async def count_api_keys(settings: GatewaySettings, *, user_id: str | None = Non
 async def set_user_tier(settings: GatewaySettings, *, user_id: str, tier: str) -> None:
     async with _stores(settings) as (_, users):
         await users.set_tier(user_id, tier)
+
+
+async def rotate_byok_keys(settings: GatewaySettings) -> int:
+    """Re-encrypt every stored BYOK key under the first of ``SWITCHBOARD_BYOK_KEYS``; returns how many."""
+    box = SecretBox.from_setting(settings.byok_keys.get_secret_value() if settings.byok_keys else None)
+    if box is None:
+        raise ValueError("SWITCHBOARD_BYOK_KEYS is not set: there is nothing to rotate to")
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await migrate(engine)
+        return await ByokStore(engine, box).rotate_all()
+    finally:
+        await engine.dispose()
