@@ -17,7 +17,21 @@ from switchboard.common.errors import (
     error_type_for_status,
 )
 
-__all__ = ["dump_json", "transport_failure", "upstream_error_body"]
+__all__ = ["MAX_ERROR_BODY_BYTES", "dump_json", "read_error_body", "transport_failure", "upstream_error_body"]
+
+
+MAX_ERROR_BODY_BYTES = 1024 * 1024
+"""Bytes of an upstream error body kept: providers' are tiny, a misbehaving proxy's page need not be."""
+
+
+async def read_error_body(response: httpx.Response) -> bytes:
+    """The start of a streamed error response, without reading a huge body to its end."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= MAX_ERROR_BODY_BYTES:
+            break
+    return bytes(body[:MAX_ERROR_BODY_BYTES])
 
 
 def dump_json(value: object) -> str:

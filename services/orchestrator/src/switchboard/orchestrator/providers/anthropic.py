@@ -13,7 +13,7 @@ from switchboard.orchestrator.providers.base import ModelInfo, ResponseSink, Ups
 from switchboard.orchestrator.providers.request_json import body_object
 from switchboard.orchestrator.route_config import ProviderSpec
 from switchboard.orchestrator.token_estimate import estimate_input_tokens
-from switchboard.orchestrator.upstream_errors import dump_json, transport_failure
+from switchboard.orchestrator.upstream_errors import MAX_ERROR_BODY_BYTES, dump_json, read_error_body, transport_failure
 
 __all__ = ["AnthropicProvider"]
 
@@ -23,8 +23,6 @@ MODELS_CACHE_SECONDS = 300.0
 MODELS_RETRY_SECONDS = 30.0
 MODELS_TIMEOUT_SECONDS = 2.0
 MODELS_API_VERSION = "2023-06-01"
-_MAX_ERROR_BODY = 1024 * 1024
-"""Bytes of an upstream error body kept; Anthropic's are tiny, a misbehaving proxy's page need not be."""
 
 
 class AnthropicProvider:
@@ -56,7 +54,7 @@ class AnthropicProvider:
             "POST", self._url(call), content=_body(call), headers=self._headers(call), timeout=self._timeout
         ) as r:
             if r.status_code != httpx.codes.OK:
-                await sink.upstream_error(r.status_code, response_headers(r.headers.items()), await _read_capped(r))
+                await sink.upstream_error(r.status_code, response_headers(r.headers.items()), await read_error_body(r))
                 return
             await sink.start_stream(response_headers(r.headers.items()))
             async for chunk in r.aiter_bytes():
@@ -129,16 +127,7 @@ async def _answer(response: httpx.Response, sink: ResponseSink) -> None:
     if response.is_success:
         await sink.body(response.status_code, headers, response.content.decode("utf-8", errors="replace"))
     else:
-        await sink.upstream_error(response.status_code, headers, response.content[:_MAX_ERROR_BODY])
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) >= _MAX_ERROR_BODY:
-            break
-    return bytes(body[:_MAX_ERROR_BODY])
+        await sink.upstream_error(response.status_code, headers, response.content[:MAX_ERROR_BODY_BYTES])
 
 
 def _endpoint_missing(response: httpx.Response, model: str) -> bool:

@@ -24,7 +24,7 @@ from switchboard.orchestrator.translation.anthropic_openai.request import to_ope
 from switchboard.orchestrator.translation.anthropic_openai.response import to_anthropic_message
 from switchboard.orchestrator.translation.anthropic_openai.signatures import ThinkingSigner
 from switchboard.orchestrator.translation.anthropic_openai.stream import StreamTranslator
-from switchboard.orchestrator.upstream_errors import dump_json, transport_failure
+from switchboard.orchestrator.upstream_errors import MAX_ERROR_BODY_BYTES, dump_json, read_error_body, transport_failure
 
 __all__ = ["OpenAICompatibleProvider", "chat_completions_url"]
 
@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 MODELS_TIMEOUT_SECONDS = 2.0
 MODELS_CACHE_SECONDS = 60.0
-_MAX_ERROR_BODY = 64 * 1024
 _DONE = "[DONE]"
 
 
@@ -93,7 +92,7 @@ class OpenAICompatibleProvider:
             self._url, content=dump_json(payload).encode(), headers=self._headers(), timeout=self._timeout
         )
         if not response.is_success:
-            await _error(response.status_code, response.content[:_MAX_ERROR_BODY], response.headers, sink)
+            await _error(response.status_code, response.content[:MAX_ERROR_BODY_BYTES], response.headers, sink)
             return
         message = to_anthropic_message(
             response.json(),
@@ -110,7 +109,7 @@ class OpenAICompatibleProvider:
             "POST", self._url, content=body, headers=self._headers(), timeout=self._timeout
         ) as response:
             if not response.is_success:
-                await _error(response.status_code, await _read_capped(response), response.headers, sink)
+                await _error(response.status_code, await read_error_body(response), response.headers, sink)
                 return
             translator = StreamTranslator(
                 requested_model=context.call.requested_model,
@@ -190,15 +189,6 @@ class _ChunkStream:
 async def _error(status: int, body: bytes, headers: Mapping[str, str], sink: ResponseSink) -> None:
     status, error_type, message, passed = to_anthropic_error(status, body, headers)
     await sink.upstream_error(status, passed, dump_json(error_body(error_type, message, "")).encode())
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) >= _MAX_ERROR_BODY:
-            break
-    return bytes(body[:_MAX_ERROR_BODY])
 
 
 def _model_info(item: Mapping[str, Any]) -> ModelInfo:
