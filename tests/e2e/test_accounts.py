@@ -199,6 +199,9 @@ def test_every_messages_response_carries_rate_limit_headers(stack: Stack, keyclo
     assert response.headers["anthropic-ratelimit-requests-limit"] == "60"
     assert response.headers["anthropic-ratelimit-requests-remaining"] == "59"
     assert response.headers["anthropic-ratelimit-requests-reset"].endswith("Z")
+    invalid = httpx.post(f"{stack.base_url}/v1/messages", json={"model": "demo"}, headers={**VERSION, "x-api-key": key})
+    assert invalid.status_code == 400
+    assert invalid.headers["anthropic-ratelimit-requests-remaining"] == "58"
 
 
 # --- audit --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from switchboard.api_gateway.reply_channel import ReplyChannel
 from switchboard.api_gateway.request_body import parse_head, read_body
 from switchboard.api_gateway.request_context import request_id_of
 from switchboard.api_gateway.state import GatewayState, gateway_state
-from switchboard.common.errors import InvalidRequestError, RateLimitedError
+from switchboard.common.errors import InvalidRequestError, RateLimitedError, SwitchboardError
 from switchboard.common.events import ByokCredential, Endpoint, ExecuteRequest, StreamFrame
 
 __all__ = ["router"]
@@ -59,6 +59,21 @@ async def _serve(request: Request, *, endpoint: Endpoint, force_stream: bool) ->
         if not decision.allowed:
             error = RateLimitedError(f"Rate limit exceeded for tier {principal.tier!r}: {decision.reason}.")
             return error_response(request, error, headers=limits)
+    try:
+        return await _relay(request, state, principal, endpoint, api_version, force_stream, limits)
+    except SwitchboardError as exc:  # the request counted, so its answer still tells the client its budget
+        return error_response(request, exc, headers=limits)
+
+
+async def _relay(
+    request: Request,
+    state: GatewayState,
+    principal: Principal,
+    endpoint: Endpoint,
+    api_version: str,
+    force_stream: bool,
+    limits: dict[str, str],
+) -> Response:
     command = await _command(request, state, principal, endpoint, api_version, force_stream)
     request.state.model = command.model
     channel = await state.bus.submit(command)
