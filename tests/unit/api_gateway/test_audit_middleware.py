@@ -145,6 +145,12 @@ async def test_a_body_excerpt_is_taken_only_when_bodies_are_stored() -> None:
     assert len(entry.body_excerpt) == BODY_EXCERPT_BYTES
 
 
+async def test_health_probes_are_not_audited(recorder: CapturingRecorder) -> None:
+    async with client_for(app_with(recorder)) as client:
+        await client.get("/v1/health")
+    assert recorder.entries == []
+
+
 async def test_management_bodies_are_never_kept_they_may_hold_provider_keys() -> None:
     recorder = CapturingRecorder(store_bodies=True)
     async with client_for(app_with(recorder)) as client:

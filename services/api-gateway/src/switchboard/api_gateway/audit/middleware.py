@@ -19,6 +19,8 @@ from switchboard.api_gateway.principal import Principal
 __all__ = ["AUDITED_PREFIXES", "BODY_EXCERPT_BYTES", "AuditMiddleware"]
 
 AUDITED_PREFIXES = ("/v1/", "/api/")
+UNAUDITED_PATHS = frozenset({"/v1/health"})
+"""Probes a load balancer sends every few seconds: not API calls, and they would drown the log."""
 BODY_EXCERPT_BYTES = 4096
 PROMPT_PREFIX = "/v1/"
 """The only paths whose bodies may be kept (when the operator turned that on)."""
@@ -64,7 +66,8 @@ class AuditMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         recorder = self.recorder_getter() if scope["type"] == "http" else None
-        if recorder is None or not scope["path"].startswith(AUDITED_PREFIXES):
+        path = scope["path"]
+        if recorder is None or not path.startswith(AUDITED_PREFIXES) or path in UNAUDITED_PATHS:
             await self.app(scope, receive, send)
             return
         occurred_at = datetime.now(UTC)
