@@ -200,3 +200,20 @@ async def test_a_client_that_leaves_before_any_response_is_recorded_as_499(recor
     [entry] = recorder.entries
     assert (entry.status, entry.client_address, entry.request_id, sent) == (499, None, "", [])
     assert entry.latency_ms < CHUNK_DELAY * 1000
+
+
+async def test_lifespan_and_other_scopes_pass_straight_through(recorder: CapturingRecorder) -> None:
+    seen: list[str] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        return None
+
+    await AuditMiddleware(inner, lambda: recorder)({"type": "lifespan"}, receive, send)
+    assert seen == ["lifespan"]
+    assert recorder.entries == []

@@ -66,7 +66,7 @@ class AuditMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         recorder = self.recorder_getter() if scope["type"] == "http" else None
-        path = scope["path"]
+        path = scope.get("path", "")  # lifespan scopes have none
         if recorder is None or not path.startswith(AUDITED_PREFIXES) or path in UNAUDITED_PATHS:
             await self.app(scope, receive, send)
             return
