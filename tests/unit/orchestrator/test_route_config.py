@@ -179,3 +179,17 @@ def test_without_a_file_litellm_becomes_the_default_only_when_configured() -> No
     assert load_routing_table(settings()).routes == {"*": [RouteTarget(provider="anthropic")]}
     table = load_routing_table(settings(LITELLM_URL="http://127.0.0.1:4000"))
     assert table.routes == {"*": [RouteTarget(provider="litellm")]}
+
+
+def test_an_empty_litellm_url_counts_as_unset() -> None:
+    table = load_routing_table(settings(LITELLM_URL=""))
+    assert table.routes == {"*": [RouteTarget(provider="anthropic")]}
+    assert table.providers["litellm"].base_url == "http://localhost:4000"
+
+
+def test_an_empty_signing_key_is_not_used_as_one() -> None:
+    from switchboard.orchestrator.app import thinking_signer
+    from switchboard.orchestrator.translation.anthropic_openai.signatures import ThinkingSigner
+
+    empty_key_signature = ThinkingSigner(b"").sign("thought")
+    assert thinking_signer(settings(SWITCHBOARD_THINKING_SIGNING_KEY="")).sign("thought") != empty_key_signature

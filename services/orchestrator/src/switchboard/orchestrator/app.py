@@ -70,8 +70,9 @@ def build_providers(table: RoutingTable, client: httpx.AsyncClient, signer: Thin
 
 
 def thinking_signer(settings: OrchestratorSettings) -> ThinkingSigner:
-    if settings.thinking_signing_key is not None:
-        return ThinkingSigner(settings.thinking_signing_key.get_secret_value().encode())
+    key = settings.thinking_signing_key.get_secret_value() if settings.thinking_signing_key else ""
+    if key:  # an empty value (as compose passes an unset variable through) must not become an empty HMAC key
+        return ThinkingSigner(key.encode())
     # Without a shared key each replica signs with its own: reasoning then round-trips only on this replica.
     return ThinkingSigner(secrets.token_bytes(32))
 

@@ -127,7 +127,7 @@ def builtin_providers(settings: OrchestratorSettings) -> dict[str, ProviderSpec]
             settings.anthropic_upstream_api_key,
         ),
         LITELLM_PROVIDER: ProviderSpec(
-            LITELLM_PROVIDER, "openai", settings.litellm_url.rstrip("/"), settings.litellm_api_key
+            LITELLM_PROVIDER, "openai", settings.litellm_base_url, settings.litellm_api_key
         ),
     }  # fmt: skip
     if settings.demo:
@@ -151,7 +151,7 @@ def parse_routing_config(data: object, settings: OrchestratorSettings) -> Routin
 
 
 def _configured(config: RoutingConfig, settings: OrchestratorSettings) -> dict[str, ProviderSpec]:
-    default_urls = {"anthropic": settings.anthropic_upstream_url, "openai": settings.litellm_url}
+    default_urls = {"anthropic": settings.anthropic_upstream_url, "openai": settings.litellm_base_url}
     return {
         name: ProviderSpec(
             name=name,

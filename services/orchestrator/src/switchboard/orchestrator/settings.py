@@ -9,7 +9,9 @@ from pydantic_settings import BaseSettings
 
 from switchboard.common.settings import CommonSettings
 
-__all__ = ["OrchestratorSettings", "secret_from_env"]
+__all__ = ["DEFAULT_LITELLM_URL", "OrchestratorSettings", "secret_from_env"]
+
+DEFAULT_LITELLM_URL = "http://localhost:4000"
 
 
 class OrchestratorSettings(CommonSettings):
@@ -25,11 +27,12 @@ class OrchestratorSettings(CommonSettings):
         validation_alias="ANTHROPIC_UPSTREAM_API_KEY",
         description="API key sent as x-api-key to the default `anthropic` provider.",
     )
-    litellm_url: str = Field(
-        "http://localhost:4000",
+    litellm_url: str | None = Field(
+        None,
         validation_alias="LITELLM_URL",
-        description="Base URL of a LiteLLM proxy: the built-in OpenAI-compatible provider `litellm`. When this "
-        "is set and no routing config is given, every model goes to LiteLLM.",
+        description="Base URL of a LiteLLM proxy: the built-in OpenAI-compatible provider `litellm` (unset or empty: "
+        f"{DEFAULT_LITELLM_URL}, and LiteLLM is not the default route). When this is set and no routing config is "
+        "given, every model goes to LiteLLM.",
     )
     litellm_api_key: SecretStr | None = Field(
         None,
@@ -93,8 +96,12 @@ class OrchestratorSettings(CommonSettings):
 
     @property
     def litellm_configured(self) -> bool:
-        """Whether LITELLM_URL was given (its default alone does not make LiteLLM the default route)."""
-        return "litellm_url" in self.model_fields_set
+        """Whether LITELLM_URL was given (an empty value, as compose files pass through, counts as unset)."""
+        return bool(self.litellm_url)
+
+    @property
+    def litellm_base_url(self) -> str:
+        return (self.litellm_url or DEFAULT_LITELLM_URL).rstrip("/")
 
 
 def secret_from_env(variable: str) -> SecretStr | None:
