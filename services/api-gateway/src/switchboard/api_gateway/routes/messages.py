@@ -60,22 +60,14 @@ async def _serve(request: Request, *, endpoint: Endpoint, force_stream: bool) ->
             error = RateLimitedError(f"Rate limit exceeded for tier {principal.tier!r}: {decision.reason}.")
             return error_response(request, error, headers=limits)
     try:
-        return await _relay(request, state, principal, endpoint, api_version, force_stream, limits)
+        command = await _command(request, state, principal, endpoint, api_version, force_stream)
+        request.state.model = command.model
+        return await _relay(request, state, command, limits)
     except SwitchboardError as exc:  # the request counted, so its answer still tells the client its budget
         return error_response(request, exc, headers=limits)
 
 
-async def _relay(
-    request: Request,
-    state: GatewayState,
-    principal: Principal,
-    endpoint: Endpoint,
-    api_version: str,
-    force_stream: bool,
-    limits: dict[str, str],
-) -> Response:
-    command = await _command(request, state, principal, endpoint, api_version, force_stream)
-    request.state.model = command.model
+async def _relay(request: Request, state: GatewayState, command: ExecuteRequest, limits: dict[str, str]) -> Response:
     channel = await state.bus.submit(command)
     try:
         frame = await unless_disconnected(request, _answer(channel, state))
@@ -83,13 +75,11 @@ async def _relay(
         channel.close()
         headers = {**exc.headers, **limits}
         return Response(exc.body, status_code=exc.status, media_type="application/json", headers=headers)
-    except ClientDisconnectedError:
+    except Exception as exc:  # the client left, or we failed: either way nobody will read this answer
         channel.close()
         state.bus.cancel_soon(command.request_id, command.user_id)
-        return Response(status_code=_CLIENT_CLOSED_REQUEST)
-    except Exception:
-        channel.close()
-        state.bus.cancel_soon(command.request_id, command.user_id)
+        if isinstance(exc, ClientDisconnectedError):
+            return Response(status_code=_CLIENT_CLOSED_REQUEST)
         raise
     if frame.kind == "body":
         channel.close()
