@@ -6,76 +6,24 @@ Every translated stream goes through ``assert_valid_anthropic_stream`` (strict g
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import anthropic
 import pytest
 
 from support.anthropic_stream_grammar import assert_valid_anthropic_stream
+from support.openai_chunks import (
+    SIGNER,
+    blocks,
+    chunk,
+    fragment,
+    run,
+    tool_call_chunks,
+    translate,
+    translator,
+    usage_chunk,
+)
 from switchboard.common.anthropic.responses import Message
 from switchboard.common.anthropic.streaming import format_sse
-from switchboard.orchestrator.translation.anthropic_openai.signatures import ThinkingSigner
-from switchboard.orchestrator.translation.anthropic_openai.stream import Event, StreamTranslator
-
-SIGNER = ThinkingSigner(b"test-signing-key")
-Chunk = dict[str, Any]
-
-
-def chunk(finish: str | None = None, usage: dict[str, Any] | None = None, **delta: Any) -> Chunk:
-    choice = {"index": 0, "delta": delta, "finish_reason": finish}
-    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "m", "choices": [choice], "usage": usage}
-
-
-def usage_chunk(**usage: Any) -> Chunk:
-    """What ``stream_options.include_usage`` adds after the finish_reason chunk: no choices, only usage."""
-    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [], "usage": usage}
-
-
-def fragment(index: int, arguments: str | None = None, call_id: str | None = None, name: str | None = None) -> Chunk:
-    function: dict[str, Any] = {}
-    if name is not None:
-        function["name"] = name
-    if arguments is not None:
-        function["arguments"] = arguments
-    entry: dict[str, Any] = {"index": index, "function": function}
-    if call_id is not None:
-        entry.update(id=call_id, type="function")
-    return chunk(tool_calls=[entry])
-
-
-def pieces(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-def translator(stop_sequences: Sequence[str] = (), input_estimate: int = 321) -> StreamTranslator:
-    return StreamTranslator(
-        requested_model="claude-alias", stop_sequences=stop_sequences, signer=SIGNER, input_estimate=input_estimate
-    )
-
-
-def run(chunks: Iterable[Chunk], **options: Any) -> tuple[list[Event], StreamTranslator]:
-    stream = translator(**options)
-    events = stream.start()
-    for item in chunks:
-        events += stream.feed(item)
-    return events + stream.finish(), stream
-
-
-def translate(chunks: Iterable[Chunk], **options: Any) -> dict[str, Any]:
-    """The message the client ends with, after checking the stream strictly."""
-    events, _ = run(chunks, **options)
-    return assert_valid_anthropic_stream(events)
-
-
-def blocks(message: dict[str, Any]) -> list[str]:
-    return [block["type"] for block in message["content"]]
-
-
-def tool_call_chunks(index: int, call_id: str, name: str, arguments: str, size: int) -> list[Chunk]:
-    first = fragment(index, "", call_id, name)
-    return [first, *(fragment(index, piece) for piece in pieces(arguments, size))]
-
 
 # --- one test per pitfall ------------------------------------------------------------------------------------
 
@@ -386,158 +334,3 @@ def test_malformed_tool_arguments_end_the_stream_with_an_error() -> None:
 def test_call_cut_off_by_max_tokens_reports_max_tokens() -> None:
     message = translate([*tool_call_chunks(0, "call_1", "Write", '{"content": "abc', 4), chunk(finish="length")])
     assert message["stop_reason"] == "max_tokens"
-
-
-def test_missing_ids_get_generated_ids_stable_for_the_stream() -> None:
-    chunks = [fragment(0, "", None, "Read"), fragment(1, "", None, "Grep"), fragment(0, "{}"), fragment(1, "{}")]
-    events, _ = run([*chunks, chunk(finish="tool_calls")])
-    message = assert_valid_anthropic_stream(events)
-    ids = [block["id"] for block in message["content"]]
-    assert len(set(ids)) == 2 and all(i.startswith("toolu_") for i in ids)
-
-
-def test_calls_sharing_index_zero_but_with_distinct_ids_stay_separate() -> None:
-    chunks = [fragment(0, '{"a": 1}', "call_x", "One"), fragment(0, '{"b": 2}', "call_y", "Two")]
-    message = translate([*chunks, chunk(finish="tool_calls")])
-    assert [(b["id"], b["input"]) for b in message["content"]] == [
-        ("toolu_call_x", {"a": 1}),
-        ("toolu_call_y", {"b": 2}),
-    ]
-
-
-def test_repeated_provider_ids_are_made_unique() -> None:
-    chunks = [fragment(0, "{}", "call_0", "One"), fragment(1, "{}", "call_0", "Two")]
-    message = translate([*chunks, chunk(finish="tool_calls")])
-    ids = [block["id"] for block in message["content"]]
-    assert ids[0] == "toolu_call_0" and ids[1] != ids[0]
-
-
-def test_whole_arguments_repeated_after_completion_are_dropped() -> None:
-    chunks = [*tool_call_chunks(0, "call_1", "Bash", '{"command": "ls"}', 5), fragment(0, '{"command": "ls"}')]
-    message = translate([*chunks, chunk(finish="tool_calls")])
-    assert message["content"][0]["input"] == {"command": "ls"}
-
-
-def test_arguments_sent_as_an_object_are_serialised() -> None:
-    entry = {"index": 0, "id": "c1", "type": "function", "function": {"name": "Bash", "arguments": {"command": "ls"}}}
-    message = translate([chunk(tool_calls=[entry]), chunk(finish="tool_calls")])
-    assert message["content"][0]["input"] == {"command": "ls"}
-
-
-def test_text_interleaved_with_an_unfinished_call_waits_for_it() -> None:
-    chunks = [
-        fragment(0, '{"command": ', "call_1", "Bash"),
-        chunk(content="While that runs..."),
-        fragment(0, '"ls"}'),
-        chunk(finish="tool_calls"),
-    ]
-    message = translate(chunks)
-    assert blocks(message) == ["tool_use", "text"]
-    assert message["content"][0]["input"] == {"command": "ls"}
-    assert message["stop_reason"] == "tool_use"
-
-
-def test_a_call_whose_name_arrives_late_still_opens_in_order() -> None:
-    chunks = [fragment(0, '{"x": 1}', "call_1"), fragment(0, None, None, "Late"), chunk(finish="tool_calls")]
-    message = translate(chunks)
-    assert [(b["name"], b["input"]) for b in message["content"]] == [("Late", {"x": 1})]
-
-
-def test_refusal_delta_is_text_and_stops_with_refusal() -> None:
-    message = translate([chunk(refusal="I can't help with that."), chunk(finish="stop")])
-    assert message["content"] == [{"type": "text", "text": "I can't help with that."}]
-    assert message["stop_reason"] == "refusal"
-
-
-def test_empty_stream_still_has_a_complete_grammar() -> None:
-    message = translate([])
-    assert message["content"] == [] and message["stop_reason"] == "end_turn"
-
-
-def test_a_stray_empty_tool_call_fragment_is_not_a_call() -> None:
-    stray = chunk(tool_calls=[{"index": 0, "function": {"arguments": ""}}])
-    message = translate([chunk(content="Hi"), stray, chunk(finish="stop")])
-    assert blocks(message) == ["text"] and message["stop_reason"] == "end_turn"
-
-
-# --- the checker itself must reject what the pitfalls describe -------------------------------------------------
-
-
-def _good_stream() -> list[Event]:
-    events, _ = run([chunk(reasoning_content="r"), chunk(content="t"), *tool_call_chunks(0, "c", "Bash", "{}", 1)])
-    return events
-
-
-def _drop(kind: str, nth: int = 0) -> list[Event]:
-    events = _good_stream()
-    positions = [
-        i for i, (name, data) in enumerate(events) if name == kind or data.get("delta", {}).get("type") == kind
-    ]
-    del events[positions[nth]]
-    return events
-
-
-def _with(position: int, event: Event) -> list[Event]:
-    events = _good_stream()
-    events.insert(position, event)
-    return events
-
-
-def _start(index: int, content_block: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "content_block_start", "index": index, "content_block": content_block}
-
-
-def _text_delta(index: int) -> Event:
-    return (
-        "content_block_delta",
-        {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": "x"}},
-    )
-
-
-def _thinking_delta(index: int) -> Event:
-    delta = {"type": "thinking_delta", "thinking": "x"}
-    return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
-
-
-def _replace_tool_start(content_block: dict[str, Any]) -> list[Event]:
-    events = _good_stream()
-    at = next(i for i, (name, data) in enumerate(events) if name == "content_block_start" and data["index"] == 2)
-    events[at] = ("content_block_start", _start(2, content_block))
-    return events
-
-
-def _with_empty_text_block() -> list[Event]:
-    events = _good_stream()
-    stop = ("content_block_stop", {"type": "content_block_stop", "index": 3})
-    return [*events[:-2], ("content_block_start", _start(3, {"type": "text", "text": ""})), stop, *events[-2:]]
-
-
-def _with_input_tokens(count: int) -> list[Event]:
-    events = _good_stream()
-    message = events[0][1]["message"]
-    message["usage"]["input_tokens"] = count
-    return events
-
-
-BROKEN_STREAMS: dict[str, tuple[Callable[[], list[Event]], str]] = {
-    "P7": (lambda: _with(1, _good_stream()[0]), "a second message_start"),
-    "P4": (lambda: _with(-2, _text_delta(0)), "delta outside its block"),
-    "P6": (lambda: _with(6, _thinking_delta(1)), "thinking_delta in a text block"),
-    "P15": (lambda: _drop("signature_delta"), "needs one signature_delta"),
-    "P5": (lambda: _drop("content_block_start", 1), "delta outside its block"),
-    "P3": (lambda: _replace_tool_start({"type": "tool_use", "id": "toolu_x", "name": "Bash", "input": {"a": 1}}), "P3"),
-    "P8": (_with_empty_text_block, "blank text block"),
-    "P25": (
-        lambda: [("message", data) if name == "message_stop" else (name, data) for name, data in _good_stream()],
-        "P25",
-    ),
-    "P26": (lambda: _good_stream()[:-1], "not message_stop"),
-    "P21": (lambda: _with_input_tokens(0), "input_tokens must be > 0"),
-}
-
-
-@pytest.mark.parametrize("case", list(BROKEN_STREAMS))
-def test_the_checker_rejects_broken_streams(case: str) -> None:
-    build, reason = BROKEN_STREAMS[case]
-    with pytest.raises(AssertionError, match=reason):
-        assert_valid_anthropic_stream(build())

@@ -16,10 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from support.anthropic_stream_grammar import assert_valid_anthropic_stream
-from switchboard.orchestrator.translation.anthropic_openai.signatures import ThinkingSigner
-from switchboard.orchestrator.translation.anthropic_openai.stream import Event, StreamTranslator
+from support.openai_chunks import SIGNER, chunk, run
 
-SIGNER = ThinkingSigner(b"property-key")
 SETTINGS = settings(max_examples=200, deadline=None)
 
 json_scalars = (
@@ -65,25 +63,13 @@ def interleaved_calls(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[
     return objects, [queues[i].pop(0) for i in order]
 
 
-def run(chunks: list[dict[str, Any]]) -> list[Event]:
-    stream = StreamTranslator(requested_model="claude-alias", stop_sequences=[], signer=SIGNER, input_estimate=10)
-    events = stream.start()
-    for chunk in chunks:
-        events += stream.feed(chunk)
-    return events + stream.finish()
-
-
-def choice_chunk(finish: str | None = None, **delta: Any) -> dict[str, Any]:
-    return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-
 @SETTINGS
 @given(interleaved_calls())
 def test_interleaved_argument_fragments_reassemble_to_the_original_objects(
     case: tuple[list[dict[str, Any]], list[dict[str, Any]]],
 ) -> None:
     objects, fragments = case
-    events = run([*(choice_chunk(tool_calls=[f]) for f in fragments), choice_chunk(finish="tool_calls")])
+    events = run([*(chunk(tool_calls=[f]) for f in fragments), chunk(finish="tool_calls")])[0]
     message = assert_valid_anthropic_stream(events)
     started = list(dict.fromkeys(f["index"] for f in fragments))  # calls in the order they began
     assert [block["name"] for block in message["content"]] == [f"tool_{i}" for i in started]
@@ -100,9 +86,9 @@ def test_interleaved_argument_fragments_reassemble_to_the_original_objects(
 @SETTINGS
 @given(st.data(), st.text(), st.text())
 def test_any_split_of_reasoning_and_text_reassembles(data: st.DataObject, reasoning: str, text: str) -> None:
-    chunks = [choice_chunk(reasoning_content=part) for part in data.draw(split(reasoning))]
-    chunks += [choice_chunk(content=part) for part in data.draw(split(text))]
-    message = assert_valid_anthropic_stream(run([*chunks, choice_chunk(finish="stop")]))
+    chunks = [chunk(reasoning_content=part) for part in data.draw(split(reasoning))]
+    chunks += [chunk(content=part) for part in data.draw(split(text))]
+    message = assert_valid_anthropic_stream(run([*chunks, chunk(finish="stop")])[0])
     expected: list[dict[str, Any]] = []
     if reasoning.strip():
         expected.append({"type": "thinking", "thinking": reasoning, "signature": SIGNER.sign(reasoning)})
@@ -131,12 +117,12 @@ def mixed_stream(draw: st.DrawFn) -> list[dict[str, Any]]:
     queues.append([{"reasoning_content": part} for part in draw(st.lists(st.text(max_size=5), max_size=4))])
     queues.append([{"content": part} for part in draw(st.lists(st.text(max_size=5), max_size=4))])
     order = draw(st.permutations([i for i, queue in enumerate(queues) for _ in queue]))
-    chunks = [choice_chunk(**queues[i].pop(0)) for i in order]
-    return [*chunks, choice_chunk(finish=draw(st.sampled_from(["stop", "length", "tool_calls", None])))]
+    chunks = [chunk(**queues[i].pop(0)) for i in order]
+    return [*chunks, chunk(finish=draw(st.sampled_from(["stop", "length", "tool_calls", None])))]
 
 
 @SETTINGS
 @given(mixed_stream())
 def test_any_mix_of_fragments_yields_a_grammatical_stream(chunks: list[dict[str, Any]]) -> None:
     """Unfinished or nameless calls may end the stream in an ``error`` event, but never break the grammar."""
-    assert_valid_anthropic_stream(run(chunks))
+    assert_valid_anthropic_stream(run(chunks)[0])
