@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .anthropic_agent_turns import agent_blocks
 from .anthropic_directives import Directives
 from .anthropic_wire import new_id
 from .delta_pacer import DeltaPacer, Drop, Pause
@@ -131,7 +132,9 @@ def _blocks(body: dict[str, Any], directives: Directives) -> tuple[dict[str, Any
         signature = base64.b64encode(secrets.token_bytes(48)).decode()
         blocks.append({"type": "thinking", "thinking": _THINKING_TEXT, "signature": signature})
     tools = body.get("tools")
-    if directives.tool_use and isinstance(tools, list) and tools:
+    if (agent := agent_blocks(body, directives)) is not None:
+        blocks.extend(agent)
+    elif directives.tool_use and isinstance(tools, list) and tools:
         first = tools[0] if isinstance(tools[0], dict) else {}
         blocks.append({"type": "text", "text": directives.text or _TOOL_PREAMBLE})
         tool_input = directives.tool_input if directives.tool_input is not None else _DEFAULT_TOOL_INPUT

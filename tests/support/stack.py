@@ -77,6 +77,9 @@ class Stack:
     user_id: str = "alice"
     gateway: ServiceProcess | None = None
     orchestrators: list[ServiceProcess] = field(default_factory=list)
+    tool_broker_port: int = field(default_factory=free_port)
+    """Port of the first tool-broker, the one the gateway forwards ``/api/mcp/*`` to."""
+    tool_brokers: list[tuple[int, ServiceProcess]] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -95,6 +98,7 @@ class Stack:
             "ANTHROPIC_UPSTREAM_URL": self.fake.url,
             "ANTHROPIC_UPSTREAM_API_KEY": self.fake.api_key,
             "SWITCHBOARD_LOG_LEVEL": "WARNING",
+            "SWITCHBOARD_TOOL_BROKER_URL": f"http://127.0.0.1:{self.tool_broker_port}",
         }
         if self.fake_openai is not None:
             env["OPENAI_FAKE_API_KEY"] = self.fake_openai.api_key
@@ -133,6 +137,23 @@ class Stack:
         process.start()
         self.orchestrators.append(process)
         return process
+
+    def add_tool_broker(self) -> str:
+        """Start a tool-broker replica (the first on ``tool_broker_port``); returns its URL once it answers."""
+        port = free_port() if self.tool_brokers else self.tool_broker_port
+        env = {**self.env(), "SWITCHBOARD_TOOL_BROKER_PORT": str(port)}
+        process = ServiceProcess("tool_broker", env, self.workdir / "logs" / f"tool-broker-{port}.log")
+        process.start()
+        self.tool_brokers.append((port, process))
+        url = f"http://127.0.0.1:{port}"
+
+        def answering() -> bool:
+            if not process.running:
+                raise RuntimeError(f"tool-broker exited:\n{process.log()[-3000:]}")
+            return _answers(f"{url}/api/mcp/health")
+
+        wait_until(answering, timeout=30, what=f"tool-broker at {url}")
+        return url
 
     def add_gateway(self) -> str:
         """One more gateway replica on its own port; returns its base URL once it is healthy."""
@@ -175,7 +196,8 @@ class Stack:
 
     def stop(self) -> None:
         gateways = [process for _, process in self.extra_gateways]
-        for process in [*self.orchestrators, *([self.gateway] if self.gateway else []), *gateways]:
+        brokers = [process for _, process in self.tool_brokers]
+        for process in [*self.orchestrators, *([self.gateway] if self.gateway else []), *gateways, *brokers]:
             process.stop()
 
 
@@ -183,4 +205,11 @@ def _healthy(url: str) -> bool:
     try:
         return bool(httpx.get(f"{url}/v1/health", timeout=2).json().get("status") == "healthy")
     except (httpx.HTTPError, ValueError):
+        return False
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == httpx.codes.OK
+    except httpx.HTTPError:
         return False

@@ -14,8 +14,11 @@ import pytest
 from nats.aio.client import Client
 
 from fakes.anthropic_provider import FakeAnthropic
+from integration.orchestrator.agent_harness import AGENT_ROUTES
 from integration.orchestrator.orchestrator_harness import KEY_ENV, ROUTES, Gateway, Launch
+from integration.orchestrator.tool_broker_stand_in import ToolBrokerStandIn
 from switchboard.common.subjects import Subjects
+from switchboard.common.tool_events import McpTool
 from switchboard.orchestrator.app import OrchestratorApp, create_app
 from switchboard.orchestrator.settings import OrchestratorSettings
 
@@ -71,3 +74,19 @@ async def gateway(launch: Launch, bus: Client, subjects: Subjects) -> Gateway:
     """One orchestrator with the default test routes, and the gateway stand-in talking to it."""
     await launch()
     return Gateway(bus, subjects)
+
+
+@pytest.fixture
+async def agent_gateway(launch: Launch, bus: Client, subjects: Subjects) -> Gateway:
+    """One orchestrator whose config defines the agents of ``AGENT_ROUTES``, and the gateway stand-in."""
+    await launch(AGENT_ROUTES)
+    return Gateway(bus, subjects)
+
+
+@pytest.fixture
+async def tool_broker(bus: Client, subjects: Subjects) -> AsyncIterator[ToolBrokerStandIn]:
+    """The tool-broker's side of the bus, not yet answering: ``await tool_broker.start()``."""
+    stand_in = ToolBrokerStandIn(bus, subjects)
+    stand_in.tools.append(McpTool(server_id="other", name="add"))
+    yield stand_in
+    await stand_in.stop()

@@ -13,6 +13,7 @@ import yaml
 
 from support.bus_probe import ping_service
 from support.processes import ServiceProcess, wait_until
+from switchboard.cli.embedded_nats import free_port
 from switchboard.common.subjects import Subjects
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,7 +36,11 @@ async def _exit_code(script: str, subject: str, nats_url: str) -> int:
 @pytest.fixture
 def tool_broker(tmp_path: Path, nats_url: str) -> tuple[ServiceProcess, Subjects]:
     subjects = Subjects(f"sbt{secrets.token_hex(4)}")
-    env = {"NATS_URL": nats_url, "SWITCHBOARD_SUBJECT_PREFIX": subjects.prefix}
+    env = {
+        "NATS_URL": nats_url,
+        "SWITCHBOARD_SUBJECT_PREFIX": subjects.prefix,
+        "SWITCHBOARD_TOOL_BROKER_PORT": str(free_port()),  # it serves HTTP too: never the default port in tests
+    }
     return ServiceProcess("tool_broker", env, tmp_path / "tool-broker.log"), subjects
 
 
@@ -44,7 +49,7 @@ async def test_answers_ping_then_stops_on_sigterm(tool_broker: tuple[ServiceProc
     process.start()
     try:
         answer = await ping_service(nats_url, subjects.ping("tool-broker"))
-        assert answer["instance"].startswith("tb_")
+        assert answer["instance"].startswith("tb_") and answer["connections"] == 0
     finally:
         code = process.stop(timeout=5)
     assert code == 0, process.log()

@@ -40,13 +40,30 @@ def test_each_service_is_built_configured_by_env_and_health_checked(compose: dic
     spec = compose["services"][service]
     assert spec["build"] == {"context": ".", "dockerfile": f"services/{service}/Dockerfile"}
     assert (ROOT / spec["build"]["dockerfile"]).exists()
-    assert set(spec) <= {"build", "environment", "ports", "depends_on", "healthcheck", "restart"}, "env-only config"
+    allowed = {"build", "environment", "labels", "depends_on", "healthcheck", "restart"}
+    assert set(spec) <= allowed, "env-only config; the edge router owns the public port"
     assert spec["environment"]["NATS_URL"] == "nats://nats:4222"
     assert spec["depends_on"]["nats"] == {"condition": "service_healthy"}
     test = spec["healthcheck"]["test"]
     assert test[0] == "CMD"
-    if service != "api-gateway":
+    if service in {"orchestrator", "metering"}:
         assert test[-1] == f"switchboard.{service}.ping"
+
+
+def test_one_public_port_routes_mcp_to_the_broker_and_the_rest_to_the_gateway(compose: dict[str, Any]) -> None:
+    edge = compose["services"]["edge"]
+    assert edge["ports"] == ["127.0.0.1:8080:8080"]
+    assert [name for name, spec in compose["services"].items() if "ports" in spec] == ["edge"]
+    broker = compose["services"]["tool-broker"]["labels"]
+    gateway = compose["services"]["api-gateway"]["labels"]
+    assert broker["traefik.http.routers.tool-broker.rule"] == "PathPrefix(`/api/mcp`)"
+    assert gateway["traefik.http.routers.gateway.rule"] == "PathPrefix(`/`)"
+    assert int(broker["traefik.http.routers.tool-broker.priority"]) > int(
+        gateway["traefik.http.routers.gateway.priority"]
+    )
+    port = compose["services"]["tool-broker"]["environment"]["SWITCHBOARD_TOOL_BROKER_PORT"]
+    assert broker["traefik.http.services.tool-broker.loadbalancer.server.port"] == port
+    assert "/api/mcp/health" in " ".join(compose["services"]["tool-broker"]["healthcheck"]["test"])
 
 
 def test_gateway_uses_postgres_and_listens_on_all_interfaces(compose: dict[str, Any]) -> None:
@@ -66,7 +83,8 @@ def test_dockerfile_installs_only_its_service_and_runs_it_unprivileged(service: 
     assert re.search(r"^USER switchboard$", dockerfile, re.MULTILINE)
     assert f'CMD ["python", "-m", "switchboard.{package}"]' in dockerfile
     assert importlib.util.find_spec(f"switchboard.{package}") is not None
-    assert ("EXPOSE 8080" in dockerfile) == (service == "api-gateway")
+    exposed = {"api-gateway": "EXPOSE 8080", "tool-broker": "EXPOSE 8090"}
+    assert re.findall(r"^EXPOSE .*$", dockerfile, re.MULTILINE) == ([exposed[service]] if service in exposed else [])
 
 
 def test_dockerignore_keeps_local_state_out_of_images() -> None:

@@ -42,3 +42,10 @@ def test_response_headers_allowlist() -> None:
         ("content-type", "application/json"),
     ]
     assert response_headers(upstream) == {"retry-after": "3", "retry-after-ms": "3000", "x-should-retry": "false"}
+
+
+def test_our_own_headers_never_reach_a_provider() -> None:
+    forwarded = {"x-switchboard-agent": "coder", "X-Switchboard-Future": "1", "x-switchboardish": "kept"}
+    headers = upstream_request_headers(forwarded, api_version="2023-06-01", api_key=None)
+    assert "x-switchboard-agent" not in headers and "x-switchboard-future" not in headers
+    assert headers["x-switchboardish"] == "kept"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from switchboard.cli.connect.arguments import add_connect_arguments
 
 __all__ = ["build_parser", "main"]
 
@@ -44,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     tap.add_argument("--server", help="NATS URL (default: $NATS_URL, else the server `switchboard up` runs)")
     tap.add_argument("--max-chars", type=int, default=4000, help="cut payloads longer than this (0: never)")
     tap.add_argument("--data-dir", type=Path, help="data dir of the `switchboard up` whose server to tap")
+
+    connect = commands.add_parser(
+        "connect",
+        help="bridge a local MCP server to Switchboard's tool-broker until Ctrl-C",
+        usage="%(prog)s [options] -- COMMAND [ARG ...]",
+    )
+    add_connect_arguments(connect)
     return parser
 
 
@@ -53,6 +63,8 @@ def _run(args: argparse.Namespace) -> int:
         from switchboard.cli.docs import run_docs
 
         return run_docs(args.out)
+    if args.command == "connect":  # runs on a user's machine: no gateway settings, no database
+        return _run_connect(args)
 
     from switchboard.api_gateway.settings import GatewaySettings
 
@@ -80,6 +92,19 @@ def _run(args: argparse.Namespace) -> int:
     configured = settings.nats_url if "nats_url" in settings.model_fields_set else None
     url = resolve_nats_url(args.server, configured, settings.data_dir, settings.nats_url)
     return run_tap(url, args.subject, args.max_chars)
+
+
+def _run_connect(args: argparse.Namespace) -> int:
+    from switchboard.cli.connect.errors import InvalidOptionsError
+    from switchboard.cli.connect.options import resolve_options
+    from switchboard.cli.connect.run import EXIT_FATAL, run_connect
+
+    try:
+        options = resolve_options(args)
+    except InvalidOptionsError as exc:
+        print(f"switchboard connect: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    return run_connect(options)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -20,8 +20,10 @@ SETTINGS_CLASSES: tuple[tuple[str, str, str], ...] = (
     ("orchestrator", "switchboard.orchestrator.settings", "OrchestratorSettings"),
     ("tool-broker", "switchboard.tool_broker.settings", "ToolBrokerSettings"),
     ("metering", "switchboard.metering.settings", "MeteringSettings"),
+    ("switchboard connect (on the user's machine)", "switchboard.cli.connect.options", "ConnectSettings"),
 )
-"""(service, module, class). Each class extends :class:`CommonSettings`."""
+"""(service, module, class). Each service's class extends :class:`CommonSettings`; the connector's does not (it
+never touches NATS), so all of its fields are listed."""
 
 _QUALIFIERS = re.compile(r"\b(?:typing|pathlib|pydantic\.types|pydantic\.networks)\.")
 

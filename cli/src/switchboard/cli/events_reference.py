@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import inspect
 import json
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
 
-from switchboard.common import events
+from switchboard.common import events, mcp_protocol, tool_events
 from switchboard.common.subjects import Subjects
 
 __all__ = ["render_events"]
@@ -81,7 +82,8 @@ def _default(model: type[BaseModel], name: str, prop: dict[str, Any], required: 
         return "**required**"
     if "default" in prop:
         return f"`{json.dumps(prop['default'])}`"
-    produced = model.model_fields[name].get_default(call_default_factory=True, validated_data={})
+    by_alias = {field.alias or field_name: field for field_name, field in model.model_fields.items()}
+    produced = by_alias[name].get_default(call_default_factory=True, validated_data={})
     # Empty containers are worth showing; ids and timestamps are generated per message.
     return f"`{json.dumps(produced)}`" if isinstance(produced, list | dict) and not produced else "generated"
 
@@ -104,12 +106,12 @@ def _field_rows(model: type[BaseModel], skip: set[str]) -> list[str]:
     return rows
 
 
-def _event_models() -> list[type[BaseModel]]:
-    """The models ``switchboard.common.events`` exports, in source order."""
-    exported = set(events.__all__)
+def _exported_models(module: ModuleType) -> list[type[BaseModel]]:
+    """The models ``module`` exports, in source order."""
+    exported = set(module.__all__)
     return [
         value
-        for name, value in vars(events).items()
+        for name, value in vars(module).items()
         if name in exported and isinstance(value, type) and issubclass(value, BaseModel)
     ]
 
@@ -134,6 +136,17 @@ def render_events() -> str:
     ]
     lines += _subject_rows(subjects)
     lines += ["", "## Messages", "", _rst_to_markdown(inspect.getdoc(events) or "")]
-    for model in _event_models():
+    for model in _exported_models(events):
+        lines += _model_section(model)
+    lines += ["", "## Tool messages", "", _rst_to_markdown(inspect.getdoc(tool_events) or "")]
+    for model in _exported_models(tool_events):
+        lines += _model_section(model)
+    lines += ["", "## Connector protocol (WebSocket and HTTP, not the bus)", "", _protocol_intro()]
+    for model in _exported_models(mcp_protocol):
         lines += _model_section(model)
     return "\n".join(lines) + "\n"
+
+
+def _protocol_intro() -> str:
+    doc = _rst_to_markdown(inspect.getdoc(mcp_protocol) or "")
+    return f"{doc} See [mcp.md](mcp.md) for the endpoints and the flow."

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.cli.bus import Bus, choose_bus
+from switchboard.cli.embedded_nats import free_port
 from switchboard.cli.health import HealthTimeoutError, wait_healthy
 from switchboard.cli.keys import KeyMinter, local_api_key, mint
 from switchboard.cli.supervisor import Supervisor, tail
@@ -93,9 +94,13 @@ def _port_is_free(port: int) -> bool:
 
 def _child_env(options: UpOptions, nats_url: str) -> dict[str, str]:
     env = dict(os.environ)  # noqa: TID251 - children inherit the caller's environment, plus what `up` decides
+    # The tool-broker listens on a private port; the gateway forwards /api/mcp/* there, so connectors use one URL.
+    broker_port = free_port()
     env.update(
         NATS_URL=nats_url,
         SWITCHBOARD_GATEWAY_PORT=str(options.port),
+        SWITCHBOARD_TOOL_BROKER_PORT=str(broker_port),
+        SWITCHBOARD_TOOL_BROKER_URL=f"http://127.0.0.1:{broker_port}",
         SWITCHBOARD_DATA_DIR=str(options.data_dir),
         PYTHONUNBUFFERED="1",
     )

@@ -23,12 +23,11 @@ __all__ = [
     "Endpoint",
     "Envelope",
     "ExecuteRequest",
-    "ExecuteToolCall",
     "FrameKind",
     "ListModels",
     "ModelsListed",
     "StreamFrame",
-    "ToolCallCompleted",
+    "ToolCallRecord",
     "utc_now",
 ]
 
@@ -151,6 +150,18 @@ class ModelsListed(BaseModel):
     models: list[dict[str, object]]
 
 
+class ToolCallRecord(BaseModel):
+    """One MCP tool call an agent made, as recorded in ``CompletionRecorded.mcp_tool_calls``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+    server_id: str
+    name: str
+    """The tool's own name on its MCP server (not the namespaced name the model saw)."""
+    duration_ms: float
+    is_error: bool = False
+
+
 CompletionStatus = Literal["succeeded", "failed", "cancelled"]
 
 
@@ -183,6 +194,12 @@ class CompletionRecorded(Envelope):
     started_at: AwareDatetime
     latency_ms: float
     time_to_first_token_ms: float | None = None
+    agent: str | None = None
+    """The agent (server-side tool loop) that served the request; ``None`` for a plain request."""
+    agent_iterations: int = 0
+    """Provider calls the agent made; token counts above are summed over all of them."""
+    mcp_tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    """Every tool call the agent ran on the user's connectors, in order."""
 
 
 class ApiKeyRevoked(BaseModel):
@@ -195,22 +212,3 @@ class ApiKeyRevoked(BaseModel):
     secret_hash: str
     """SHA-256 of the key, which is what replicas cache by (never the key itself)."""
     occurred_at: AwareDatetime = Field(default_factory=utc_now)
-
-
-class ExecuteToolCall(Envelope):
-    """Command: run one tool call on the user's connector. Published on ``Subjects.execute_tool_call``."""
-
-    call_id: str
-    tool_name: str
-    input: dict[str, object] = Field(default_factory=dict)
-    connector: str | None = None
-    reply_subject: str
-    timeout_s: float = 60.0
-
-
-class ToolCallCompleted(Envelope):
-    """Fact: a tool call finished. ``content`` holds Anthropic ``tool_result`` content blocks."""
-
-    call_id: str
-    is_error: bool = False
-    content: list[dict[str, object]] = Field(default_factory=list)

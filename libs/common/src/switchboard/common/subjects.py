@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["ORCHESTRATOR_QUEUE", "Subjects", "subject_token"]
+__all__ = ["GATEWAY_QUEUE", "ORCHESTRATOR_QUEUE", "TOOL_BROKER_QUEUE", "Subjects", "subject_token"]
 
 ORCHESTRATOR_QUEUE = "orchestrator"
 """Queue group shared by every orchestrator replica: each request goes to exactly one of them."""
+TOOL_BROKER_QUEUE = "tool-broker"
+"""Queue group shared by every tool-broker replica."""
+GATEWAY_QUEUE = "api-gateway"
+"""Queue group shared by every api-gateway replica (for requests any of them may answer)."""
 
 _UNSAFE_TOKEN_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -82,16 +86,64 @@ class Subjects:
         """Subjects the usage stream captures."""
         return [f"{self.prefix}.usage.>"]
 
-    # --- tools (used by the tool-broker) ------------------------------------------------------------------
+    # --- tools: users' MCP connectors (tool-broker) -----------------------------------------------------
+    @property
+    def list_tools(self) -> str:
+        """Request/reply (``ListTools`` → ``ToolsListed``): a user's registered MCP tools; any tool-broker answers."""
+        return f"{self.prefix}.tool.list"
+
     def execute_tool_call(self, user_id: str) -> str:
-        """Command ``ExecuteToolCall``: orchestrator -> the tool-broker holding the user's connector."""
+        """Request ``ExecuteToolCall`` → ``ToolCallCompleted``: orchestrator -> any tool-broker (queue group)."""
         return f"{self.prefix}.tool.execute.{subject_token(user_id)}"
 
-    def tool_call_completed(self, call_id: str) -> str:
-        """Event ``ToolCallCompleted``: tool-broker -> the orchestrator waiting for it."""
-        return f"{self.prefix}.tool.completed.{subject_token(call_id)}"
+    @property
+    def execute_tool_call_all(self) -> str:
+        """Wildcard every tool-broker replica subscribes to (queue group ``tool-broker``)."""
+        return f"{self.prefix}.tool.execute.*"
+
+    def deliver_tool_call(self, user_id: str, server_id: str) -> str:
+        """Request ``ExecuteToolCall``: broker -> a replica holding a live WebSocket connector for the server.
+
+        Only replicas with such a connector subscribe (queue group ``tool-broker``), so NATS itself routes the
+        call to one of them; "no responders" means no live connector anywhere.
+        """
+        return f"{self.prefix}.tool.deliver.{subject_token(user_id)}.{subject_token(server_id)}"
+
+    def tool_queue(self, user_id: str, server_id: str) -> str:
+        """``ExecuteToolCall`` waiting in JetStream for a polling connector of the server."""
+        return f"{self.prefix}.tool.queue.{subject_token(user_id)}.{subject_token(server_id)}"
+
+    @property
+    def tool_queue_stream(self) -> str:
+        """JetStream stream of calls waiting for polling connectors."""
+        return f"{_stream_name(self.prefix)}_TOOL_CALLS"
+
+    @property
+    def tool_queue_stream_subjects(self) -> list[str]:
+        """Subjects the tool-call queue stream captures."""
+        return [f"{self.prefix}.tool.queue.>"]
+
+    @property
+    def tool_servers_bucket(self) -> str:
+        """KV bucket: each user's registered MCP servers and their tools (``<user>.<server>``)."""
+        return f"{_stream_name(self.prefix)}_MCP_SERVERS"
+
+    @property
+    def tool_connections_bucket(self) -> str:
+        """KV bucket: live connectors (``<user>.<connection>``), refreshed by their broker, expiring if it dies."""
+        return f"{_stream_name(self.prefix)}_MCP_CONNECTIONS"
+
+    @property
+    def tool_pending_bucket(self) -> str:
+        """KV bucket: calls handed to polling connectors and not yet answered (``<call_id>``)."""
+        return f"{_stream_name(self.prefix)}_MCP_PENDING"
 
     # --- accounts (gateway replicas among themselves) ---------------------------------------------------
+    @property
+    def verify_credential(self) -> str:
+        """Request/reply (``VerifyCredential`` → ``CredentialVerified``) answered by any gateway replica."""
+        return f"{self.prefix}.accounts.verify_credential"
+
     @property
     def api_key_revoked(self) -> str:
         """Event ``ApiKeyRevoked``: every gateway replica drops the key from its cache at once."""

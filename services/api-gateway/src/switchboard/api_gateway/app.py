@@ -17,6 +17,7 @@ from switchboard.api_gateway.auth import Authenticator
 from switchboard.api_gateway.bus import OrchestratorBus
 from switchboard.api_gateway.byok.crypto import SecretBox
 from switchboard.api_gateway.byok.store import ByokStore
+from switchboard.api_gateway.credential_responder import CredentialResponder
 from switchboard.api_gateway.database import create_engine, migrate
 from switchboard.api_gateway.http_errors import install_error_handlers
 from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
@@ -29,6 +30,7 @@ from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.request_context import RequestIdMiddleware
 from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, models, users
+from switchboard.api_gateway.routes.mcp_proxy import tool_broker_router
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.api_gateway.state import GatewayState
 
@@ -36,6 +38,7 @@ __all__ = ["create_app"]
 
 _MODELS_TIMEOUT = 2.0
 _IDENTITY_TIMEOUT = httpx.Timeout(5.0)
+_BROKER_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -55,6 +58,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_error_handlers(app)
     for module in (messages, models, health, api_keys, users, byok, audit):
         app.include_router(module.router)
+    if settings.tool_broker_url:
+        app.include_router(tool_broker_router(settings.tool_broker_url))
     return app
 
 
@@ -68,11 +73,14 @@ def _lifespan(settings: GatewaySettings) -> Callable[[FastAPI], AbstractAsyncCon
             nc = await nats.connect(servers=settings.nats_servers(), name="api-gateway", max_reconnect_attempts=-1)
             stack.push_async_callback(nc.drain)
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=_IDENTITY_TIMEOUT))
+            # Forwarding to the tool-broker: long polls wait up to 30 s.
+            app.state.tool_broker_http = await stack.enter_async_context(httpx.AsyncClient(timeout=_BROKER_TIMEOUT))
             bus = OrchestratorBus(nc, settings.subjects)
             await bus.start()
             stack.push_async_callback(bus.close)
             app.state.gateway = await _components(settings, engine, bus, nc, http)
             stack.push_async_callback(app.state.gateway.auth.keys.close)
+            await CredentialResponder(nc, settings.subjects, app.state.gateway.auth).start()
             feed = UsageFeed(app.state.gateway.limiter, settings.subjects)
             await feed.start(nc)
             stack.push_async_callback(feed.stop)

@@ -45,6 +45,16 @@ class Authenticator:
             raise AuthenticationError("invalid x-api-key")
         return principal
 
+    async def principal_for_digest(self, digest: str) -> Principal:
+        """The owner of an API key another service knows only by its SHA-256."""
+        principal = await self.keys.authenticate_digest(digest)
+        if principal is None:
+            raise AuthenticationError("invalid x-api-key")
+        return principal
+
+    async def principal_for_jwt(self, token: str) -> Principal:
+        return await self._from_jwt(token)
+
     async def _from_jwt(self, token: str) -> Principal:
         if self._jwt is None:
             raise AuthenticationError("invalid x-api-key")  # JWTs are not accepted here: same as any unknown key

@@ -120,6 +120,14 @@ class GatewaySettings(CommonSettings):
         description="Take the client address from X-Forwarded-For (only behind a proxy you control).",
     )
 
+    tool_broker_url: str | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_TOOL_BROKER_URL",
+        description="Base URL of a tool-broker to forward `/api/mcp/*` (HTTP and WebSocket) to, so connectors use "
+        "the gateway's URL. `switchboard up` sets it; behind an edge router that routes `/api/mcp` itself "
+        "(Traefik in docker-compose) leave it unset.",
+    )
+
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL: asyncpg for PostgreSQL, aiosqlite for SQLite."""
         url = self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'gateway.db'}"

@@ -16,6 +16,7 @@ from nats.aio.client import Client
 
 from switchboard.common.events import ListModels, ModelsListed
 from switchboard.common.ids import new_id
+from switchboard.orchestrator.agents.broker_client import ToolBroker
 from switchboard.orchestrator.bodies import BodyStore
 from switchboard.orchestrator.byok import ByokProviders, master_keys
 from switchboard.orchestrator.byok_models import own_models
@@ -23,7 +24,7 @@ from switchboard.orchestrator.completion import CompletionRecorder
 from switchboard.orchestrator.dispatcher import Dispatcher
 from switchboard.orchestrator.execution import Services
 from switchboard.orchestrator.handlers import SERVICE_NAME, register_handlers
-from switchboard.orchestrator.models_catalog import list_models
+from switchboard.orchestrator.models_catalog import agent_alias_models, list_models
 from switchboard.orchestrator.providers.anthropic import AnthropicProvider
 from switchboard.orchestrator.providers.base import Provider
 from switchboard.orchestrator.providers.demo import DemoProvider
@@ -116,7 +117,8 @@ class OrchestratorApp:
 
     async def models(self, request: ListModels | None = None) -> ModelsListed:
         """The shared list, then the models of the caller's own providers (BYOK) when they brought any."""
-        shared = await list_models(self.router, self._providers, self._listed_provider())
+        routed = await list_models(self.router, self._providers, self._listed_provider())
+        shared = ModelsListed(models=[*routed.models, *agent_alias_models(self._table.agents)])
         if request is None or not request.byok or self._byok is None:
             return shared
         own = await own_models(self._byok, request.byok, self._providers, self.router)
@@ -148,6 +150,8 @@ class OrchestratorApp:
             recorder=recorder,
             heartbeat_interval=self.settings.heartbeat_interval,
             byok=byok,
+            agents=self._table.agents,
+            tool_broker=ToolBroker(self.broker.connection, subjects),
         )
         self._dispatcher = Dispatcher(services, self.settings.max_inflight)
         self._execute = register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)

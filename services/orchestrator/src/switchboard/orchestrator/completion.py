@@ -16,6 +16,7 @@ from nats.js.errors import BadRequestError
 
 from switchboard.common.events import CompletionRecorded, ExecuteRequest
 from switchboard.common.subjects import Subjects
+from switchboard.orchestrator.agents.trace import AgentTrace
 from switchboard.orchestrator.response_writer import ResponseWriter
 from switchboard.orchestrator.routing import Target
 
@@ -39,7 +40,9 @@ def completion_event(
     latency_ms: float,
     *,
     byok: bool = False,
+    agent: AgentTrace | None = None,
 ) -> CompletionRecorded:
+    """The fact; for an agent, usage is what the client was told: the sum over every provider call."""
     usage, outcome = writer.usage, writer.outcome
     return CompletionRecorded(
         event_id=f"completion-{request.request_id}",
@@ -66,6 +69,9 @@ def completion_event(
         started_at=started_at,
         latency_ms=latency_ms,
         time_to_first_token_ms=usage.time_to_first_token_ms,
+        agent=agent.name if agent else None,
+        agent_iterations=agent.iterations if agent else 0,
+        mcp_tool_calls=list(agent.tool_calls) if agent else [],
     )
 
 

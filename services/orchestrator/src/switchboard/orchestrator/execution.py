@@ -14,6 +14,11 @@ from nats.aio.client import Client
 
 from switchboard.common.errors import ApiError, NotFoundError, OverloadedError, SwitchboardError
 from switchboard.common.events import ExecuteRequest, utc_now
+from switchboard.orchestrator.agents.agent_config import Agent, Agents
+from switchboard.orchestrator.agents.broker_client import ToolBroker
+from switchboard.orchestrator.agents.loop import AgentLoop
+from switchboard.orchestrator.agents.selection import routed_model, select_agent
+from switchboard.orchestrator.agents.trace import AgentTrace
 from switchboard.orchestrator.bodies import BodyStore
 from switchboard.orchestrator.byok import ByokProviders
 from switchboard.orchestrator.completion import CompletionRecorder, completion_event
@@ -22,7 +27,7 @@ from switchboard.orchestrator.listed_routes import byok_route, listed_route
 from switchboard.orchestrator.providers.base import Provider, ResponseSink, UpstreamCall
 from switchboard.orchestrator.reply_stream import ReplyStream
 from switchboard.orchestrator.response_writer import ResponseWriter
-from switchboard.orchestrator.routing import ModelRouter, Target
+from switchboard.orchestrator.routing import ModelRouter, Route, Target
 
 __all__ = ["RequestRun", "Services", "StopReason"]
 
@@ -45,6 +50,9 @@ class Services:
     heartbeat_interval: float
     byok: ByokProviders
     """Builds the per-request provider for a caller who brought their own key."""
+    agents: Agents
+    tool_broker: ToolBroker
+    """The tool-broker on the bus: the user's MCP tools, and their calls, for agent mode."""
 
 
 class RequestRun:
@@ -62,6 +70,8 @@ class RequestRun:
         self.targets_tried: list[str] = []
         self.byok = False
         """Whether the target that answered (or was last tried) used the caller's own key."""
+        self.agent: AgentTrace | None = None
+        """What the agent did, when the request runs in agent mode."""
         self._started_at = utc_now()
         self._started = time.monotonic()
 
@@ -89,37 +99,52 @@ class RequestRun:
 
     async def _serve(self) -> None:
         request = self.request
+        agent = select_agent(request, self._services.agents)
+        route = await self._route(routed_model(request, agent))
+        body = await self._services.bodies.load(request)
+        if agent is None or request.endpoint != "messages":  # count_tokens counts on the agent's model, no loop
+            await self._dispatch(route, body, self._writer, stream=request.stream)
+        else:
+            await self._run_agent(agent, route, body)
+
+    async def _route(self, model: str) -> Route:
         router = self._services.router
         # A user's own "provider/model" beats wildcard patterns (a catch-all would otherwise hide it), not names.
         route = (
-            router.resolve_exact(request.model)
-            or byok_route(request.model, request.byok, self._services.providers)
-            or router.resolve_pattern(request.model)
-            or await listed_route(self._services.listed_provider, request.model)
+            router.resolve_exact(model)
+            or byok_route(model, self.request.byok, self._services.providers)
+            or router.resolve_pattern(model)
+            or await listed_route(self._services.listed_provider, model)
         )
         if route is None:
-            raise NotFoundError(f"model: {request.model}")
-        body = await self._services.bodies.load(request)
+            raise NotFoundError(f"model: {model}")
+        return route
+
+    async def _dispatch(self, route: Route, body: bytes, sink: ResponseSink, *, stream: bool) -> None:
+        """Try the route's targets in order: each but the last behind a guard that lets a retryable failure pass."""
         for target in route.targets[:-1]:
             try:
-                await self._try(target, body, FallbackGuard(self._writer))
+                await self._try(target, body, FallbackGuard(sink), stream=stream)
                 return
             except TargetFailedError as exc:
                 logger.warning("request %s: %s failed (HTTP %d), trying the next target",
-                               request.request_id, target.label(), exc.status)  # fmt: skip
-        await self._try(route.targets[-1], body, self._writer)
+                               self.request.request_id, target.label(), exc.status)  # fmt: skip
+        await self._try(route.targets[-1], body, sink, stream=stream)
 
-    async def _try(self, target: Target, body: bytes, sink: ResponseSink) -> None:
-        """Send the request to one target; with a guard, a retryable failure raises ``TargetFailedError``."""
-        request = self.request
+    async def _try(self, target: Target, body: bytes, sink: ResponseSink, *, stream: bool) -> None:
         self.served_by = target
         self.targets_tried.append(target.label())
+        await self._send(target, body, sink, stream=stream)
+
+    async def _send(self, target: Target, body: bytes, sink: ResponseSink, *, stream: bool) -> None:
+        """Send the request to one target; with a guard, a retryable failure raises ``TargetFailedError``."""
+        request = self.request
         provider = await self._provider(target)
         self._writer.provider = provider.name
         call = UpstreamCall(
             request_id=request.request_id,
             endpoint=request.endpoint,
-            stream=request.stream,
+            stream=stream,
             body=body,
             requested_model=request.model,
             upstream_model=target.upstream_model,
@@ -133,6 +158,22 @@ class RequestRun:
             if isinstance(sink, FallbackGuard) and not sink.committed and exc.status_code in RETRYABLE_STATUSES:
                 raise TargetFailedError(exc.status_code) from exc
             raise
+
+    async def _run_agent(self, agent: Agent, route: Route, body: bytes) -> None:
+        self.agent = AgentTrace(agent.name)
+        pinned: Target | None = None
+
+        async def upstream(iteration_body: bytes, sink: ResponseSink) -> None:
+            nonlocal pinned
+            if pinned is None:
+                await self._dispatch(route, iteration_body, sink, stream=True)
+                pinned = self.served_by
+            else:
+                # Later iterations stay on the target that answered the first: its signatures and cache are there.
+                await self._send(pinned, iteration_body, sink, stream=True)
+
+        loop = AgentLoop(agent, self.request, self._writer, self._services.tool_broker, upstream, self.agent)
+        await loop.run(body, routed_model(self.request, agent))
 
     async def _provider(self, target: Target) -> Provider:
         """The routed provider, or a copy of it holding the caller's own key when they brought one for it."""
@@ -169,6 +210,6 @@ class RequestRun:
         )
         event = completion_event(
             self.request, self.served_by, self.targets_tried, self._writer, self._started_at, latency_ms,
-            byok=self.byok,
+            byok=self.byok, agent=self.agent,
         )  # fmt: skip
         await self._services.recorder.record(event)

@@ -1,4 +1,4 @@
-"""Which headers cross the orchestrator: to the provider (all forwarded ones but credentials) and back."""
+"""Which headers cross the orchestrator: to the provider (all forwarded ones but credentials and our own) and back."""
 
 from __future__ import annotations
 
@@ -17,18 +17,24 @@ organisation headers describe *our* upstream account, not the client's, so they 
 # The gateway already strips these; dropping them again keeps a client credential from ever reaching a provider
 # and lets httpx own framing. ``anthropic-version`` is set from the request's own field below.
 _NEVER_FORWARDED = NEVER_FORWARDED | {"anthropic-version"}
+_OWN_PREFIX = "x-switchboard-"
+"""Our own request headers (``x-switchboard-agent``…): they steer Switchboard and mean nothing to a provider."""
 
 
 def upstream_request_headers(
     forwarded: Mapping[str, str], *, api_version: str, api_key: SecretStr | None
 ) -> dict[str, str]:
-    """Client headers (``anthropic-beta`` and every other one, unchanged) plus ours."""
-    headers = {name.lower(): value for name, value in forwarded.items() if name.lower() not in _NEVER_FORWARDED}
+    """Client headers (``anthropic-beta`` and every other one but ``x-switchboard-*``, unchanged) plus ours."""
+    headers = {name.lower(): value for name, value in forwarded.items() if _forwarded(name.lower())}
     headers["content-type"] = "application/json"
     headers["anthropic-version"] = api_version
     if api_key is not None:
         headers["x-api-key"] = api_key.get_secret_value()
     return headers
+
+
+def _forwarded(name: str) -> bool:
+    return name not in _NEVER_FORWARDED and not name.startswith(_OWN_PREFIX)
 
 
 def response_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

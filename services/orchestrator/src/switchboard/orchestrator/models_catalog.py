@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from switchboard.common.events import ModelsListed
+from switchboard.orchestrator.agents.agent_config import Agents
 from switchboard.orchestrator.providers.base import ModelInfo, Provider
 from switchboard.orchestrator.routing import ModelRouter
 
-__all__ = ["EPOCH", "list_models"]
+__all__ = ["EPOCH", "agent_alias_models", "list_models"]
 
 EPOCH = "1970-01-01T00:00:00Z"
 """``created_at`` when unknown, as Anthropic's docs suggest."""
@@ -45,6 +46,20 @@ async def list_models(
             listed.add(info["id"])
             models.append(_normalised(info))  # served as itself by listed_routes when nothing else matches
     return ModelsListed(models=models)
+
+
+def agent_alias_models(agents: Agents) -> list[ModelInfo]:
+    """Each agent alias as a model (``/model`` pickers show them), named for what it runs on."""
+    return [
+        {
+            "id": alias,
+            "type": "model",
+            "display_name": f"{alias} (agent {agent.name} on {agent.model})",
+            "created_at": EPOCH,
+            "lifecycle": "active",
+        }
+        for alias, agent in agents.by_alias.items()
+    ]
 
 
 async def _find(provider: Provider, model_id: str) -> ModelInfo | None:

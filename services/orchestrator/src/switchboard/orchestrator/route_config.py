@@ -30,12 +30,15 @@ LiteLLM's ``"openai/gpt-4o"`` — a model served by ``litellm``. A mapping value
 (the first serves, the rest are fallbacks tried in order on 429, 5xx, timeout or connection failure before the
 first byte), or an object with ``fallbacks``. Keys may be fnmatch patterns: exact names win, longer patterns first.
 
+``agent_config`` (optional) defines the agents of agent mode: see :mod:`switchboard.orchestrator.agents.agent_config`.
+
 Without a file: ``"*"`` goes to ``litellm`` if ``LITELLM_URL`` is set, else to ``anthropic``. ``SWITCHBOARD_DEMO=1``
 adds route ``"demo"`` unless already mapped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +48,7 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from switchboard.orchestrator.agents.agent_config import AgentConfigError, Agents, parse_agents
 from switchboard.orchestrator.settings import OrchestratorSettings, secret_from_env
 
 __all__ = [
@@ -93,6 +97,7 @@ class RoutingConfig(BaseModel):
 
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     model_mapping: dict[str, Any] = Field(min_length=1)
+    agent_config: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class RoutingTable:
     providers: dict[str, ProviderSpec]
     routes: dict[str, list[RouteTarget]]
     """Model name or pattern -> targets in the order they are tried."""
+    agents: Agents = field(default_factory=Agents)
 
 
 def builtin_providers(settings: OrchestratorSettings) -> dict[str, ProviderSpec]:
@@ -147,7 +153,11 @@ def parse_routing_config(data: object, settings: OrchestratorSettings) -> Routin
         if not name:
             raise RouteConfigError("invalid routing config: empty model name in model_mapping")
         routes[name] = _targets(name, value, providers)
-    return RoutingTable(providers=providers, routes=routes)
+    try:
+        agents = parse_agents(config.agent_config, routes.keys())
+    except AgentConfigError as exc:
+        raise RouteConfigError(f"invalid routing config: {exc}") from None
+    return RoutingTable(providers=providers, routes=routes, agents=agents)
 
 
 def _configured(config: RoutingConfig, settings: OrchestratorSettings) -> dict[str, ProviderSpec]:
@@ -215,9 +225,7 @@ def default_routing_table(settings: OrchestratorSettings) -> RoutingTable:
 
 def with_demo(table: RoutingTable) -> RoutingTable:
     """Add the ``demo`` route, keeping whatever the config already says."""
-    return RoutingTable(
-        providers=table.providers, routes={DEMO_PROVIDER: [RouteTarget(provider=DEMO_PROVIDER)], **table.routes}
-    )
+    return dataclasses.replace(table, routes={DEMO_PROVIDER: [RouteTarget(provider=DEMO_PROVIDER)], **table.routes})
 
 
 def load_routing_table(settings: OrchestratorSettings) -> RoutingTable:

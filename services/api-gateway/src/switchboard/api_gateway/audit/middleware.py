@@ -21,6 +21,9 @@ __all__ = ["AUDITED_PREFIXES", "BODY_EXCERPT_BYTES", "AuditMiddleware"]
 AUDITED_PREFIXES = ("/v1/", "/api/")
 UNAUDITED_PATHS = frozenset({"/v1/health"})
 """Probes a load balancer sends every few seconds: not API calls, and they would drown the log."""
+UNAUDITED_PREFIXES = ("/api/mcp/",)
+"""Connector traffic forwarded to the tool-broker: the gateway never learns the caller, and long polls every few
+seconds per connector would drown the log."""
 BODY_EXCERPT_BYTES = 4096
 PROMPT_PREFIX = "/v1/"
 """The only paths whose bodies may be kept (when the operator turned that on)."""
@@ -67,7 +70,12 @@ class AuditMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         recorder = self.recorder_getter() if scope["type"] == "http" else None
         path = scope.get("path", "")  # lifespan scopes have none
-        if recorder is None or not path.startswith(AUDITED_PREFIXES) or path in UNAUDITED_PATHS:
+        if (
+            recorder is None
+            or not path.startswith(AUDITED_PREFIXES)
+            or path in UNAUDITED_PATHS
+            or path.startswith(UNAUDITED_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         occurred_at = datetime.now(UTC)

@@ -24,8 +24,6 @@ from switchboard.common.ids import new_id
 
 __all__ = ["CreatedKey", "KeyStore", "KeyView"]
 
-_NOT_A_KEY_DIGEST = hash_secret("sk-ant-uc-not-a-key")
-
 
 @dataclass(frozen=True, slots=True)
 class KeyView:
@@ -144,21 +142,23 @@ class KeyStore:
 
     async def authenticate(self, secret: str) -> Principal | None:
         """The principal owning ``secret``, or None for a malformed, unknown, revoked or expired key."""
-        well_formed = looks_like_key(secret)
-        digest = hash_secret(secret if well_formed else "sk-ant-uc-not-a-key")
+        if not looks_like_key(secret):
+            return None
+        return await self.authenticate_digest(hash_secret(secret))
+
+    async def authenticate_digest(self, digest: str) -> Principal | None:
+        """Like :meth:`authenticate`, for a key known only by its SHA-256 (as other services send it)."""
         now = time.monotonic()
         cached = self._cache.get(digest)
         if cached is None or cached.valid_until <= now:
             cached = await self._lookup(digest, now)
-        if cached is None or not well_formed or not hmac.compare_digest(cached.digest, digest):
+        if cached is None or not hmac.compare_digest(cached.digest, digest):
             return None
         if cached.expires_at is not None and cached.expires_at <= datetime.now(UTC):
             return None
         return cached.principal
 
     async def _lookup(self, digest: str, now: float) -> _Cached | None:
-        if digest == _NOT_A_KEY_DIGEST:
-            return None
         query = select(ApiKeyRow).where(ApiKeyRow.secret_hash == digest, ApiKeyRow.revoked_at.is_(None))
         async with self._sessions() as session:
             row = (await session.execute(query)).scalar_one_or_none()

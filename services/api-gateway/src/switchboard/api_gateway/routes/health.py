@@ -27,9 +27,13 @@ async def hello() -> dict[str, str]:
 @router.get("/v1/health")
 async def health(request: Request) -> Response:
     state = gateway_state(request)
-    nats, orchestrator, database = await asyncio.gather(_nats(state), _orchestrator(state), _database(state))
-    components = {"nats": nats, "orchestrator": orchestrator, "database": database}
-    healthy = all(component["status"] == "ok" for component in components.values())
+    nats, orchestrator, database, tool_broker = await asyncio.gather(
+        _nats(state), _service(state, "orchestrator"), _database(state), _service(state, "tool-broker")
+    )
+    required = {"nats": nats, "orchestrator": orchestrator, "database": database}
+    healthy = all(component["status"] == "ok" for component in required.values())
+    # The Messages API works without a tool-broker (only MCP tools are missing), so it does not degrade health.
+    components = {**required, "tool_broker": {**tool_broker, "required": False}}
     status = "healthy" if healthy else "degraded"
     status_code = 200 if nats["status"] == "ok" else 503
     return JSONResponse({"status": status, "components": components}, status_code=status_code)
@@ -39,11 +43,11 @@ async def _nats(state: GatewayState) -> dict[str, Any]:
     return {"status": "ok" if state.bus.connected else "down"}
 
 
-async def _orchestrator(state: GatewayState) -> dict[str, Any]:
+async def _service(state: GatewayState, service: str) -> dict[str, Any]:
     try:
-        answer = await state.bus.ping("orchestrator", timeout=_PROBE_TIMEOUT)
+        answer = await state.bus.ping(service, timeout=_PROBE_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - a probe reports any failure as "down"
-        return {"status": "down", "detail": f"no orchestrator answered ({type(exc).__name__})"}
+        return {"status": "down", "detail": f"no {service} answered ({type(exc).__name__})"}
     return {"status": "ok", "instance": answer.get("instance")}
 
 
