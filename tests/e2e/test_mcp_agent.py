@@ -14,43 +14,12 @@ from typing import Any
 import anthropic
 import pytest
 
-from fakes.anthropic_provider import FakeAnthropic
 from support.connectors import NOTES_SERVER, ConnectorProcess, live_connections
+from support.mcp_agents import MODEL, connector
 from support.mcp_filesystem import filesystem_server_command
 from support.processes import wait_until
-from support.stack import Stack, routes
+from support.stack import Stack
 from support.usage_stream import recorded_completions
-from switchboard.cli.embedded_nats import EmbeddedNats
-
-MODEL = "claude-opus-5"
-AGENTS = {
-    "notes-agent": {"model": MODEL, "aliases": ["switchboard-notes"]},
-    "impatient": {"tool_timeout": 1},
-}
-
-
-@pytest.fixture(scope="module")
-def mcp_stack(
-    tmp_path_factory: pytest.TempPathFactory, nats_server: EmbeddedNats, fake_anthropic: FakeAnthropic
-) -> Iterator[Stack]:
-    stack = Stack(
-        workdir=tmp_path_factory.mktemp("mcp-stack"),
-        nats_url=nats_server.url,
-        fake=fake_anthropic,
-        nats_monitor_url=f"http://127.0.0.1:{nats_server.monitor_port}",
-        routing_config={**routes(None), "agent_config": AGENTS},
-    )
-    try:
-        stack.start(orchestrators=1)
-        stack.add_tool_broker()
-        yield stack
-    finally:
-        stack.stop()
-
-
-def connector(stack: Stack, server_id: str, command: list[str], **options: Any) -> ConnectorProcess:
-    log = stack.workdir / "logs" / f"connector-{server_id}-{time.monotonic_ns()}.log"
-    return ConnectorProcess(stack.base_url, stack.api_key, server_id, command, log, **options).start()
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +32,25 @@ def notes(mcp_stack: Stack) -> Iterator[ConnectorProcess]:
         process.stop()
 
 
+_CLIENTS: dict[tuple[str, str | None], anthropic.Anthropic] = {}
+
+
 def client(stack: Stack, agent: str | None = "default") -> anthropic.Anthropic:
-    headers = {"x-switchboard-agent": agent} if agent else {}
-    return anthropic.Anthropic(base_url=stack.base_url, api_key=stack.api_key, default_headers=headers, max_retries=0)
+    """One SDK client per agent header, closed when the module is done."""
+    if (stack.base_url, agent) not in _CLIENTS:
+        headers = {"x-switchboard-agent": agent} if agent else {}
+        _CLIENTS[stack.base_url, agent] = anthropic.Anthropic(
+            base_url=stack.base_url, api_key=stack.api_key, default_headers=headers, max_retries=0
+        )
+    return _CLIENTS[stack.base_url, agent]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    for sdk in _CLIENTS.values():
+        sdk.close()
+    _CLIENTS.clear()
 
 
 def prompt(calls: str, tool_input: dict[str, Any] | None = None) -> list[anthropic.types.MessageParam]:

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from fakes.keycloak import FakeKeycloak
-from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier, TokenClaims, looks_like_jwt
+from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier, TokenClaims
+from switchboard.common.credentials import looks_like_jwt
 from switchboard.common.errors import AuthenticationError, UpstreamUnavailableError
 
 MakeVerifier = Callable[..., JwtVerifier]

@@ -65,6 +65,17 @@ async def _start(data_dir: Path, port: int) -> RunningUp:
     return RunningUp(process)
 
 
+async def _mcp_status(client: httpx.AsyncClient, key: str) -> object:
+    """``GET /api/mcp/status``, retried while the tool-broker (not part of /v1/health) is still starting."""
+    for _ in range(100):
+        answer = await client.get("/api/mcp/status", headers={"x-api-key": key})
+        if answer.status_code != 529:  # overloaded: the broker is not up yet
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the tool-broker never answered: {answer.text}")
+
+
 def _gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -84,8 +95,11 @@ async def test_up_serves_the_demo_model_and_stops_everything(tmp_path: Path) -> 
                 headers={"authorization": f"Bearer {key}", "anthropic-version": "2023-06-01"},
                 json={"model": "demo", "max_tokens": 32, "messages": [{"role": "user", "content": "hi"}]},
             )
-        assert reply.status_code == 200, reply.text
-        assert reply.json()["content"][0]["type"] == "text"
+            assert reply.status_code == 200, reply.text
+            assert reply.json()["content"][0]["type"] == "text"
+            # Connectors use the same URL: the gateway forwards /api/mcp/* to the tool-broker it started.
+            status = await _mcp_status(client, key)
+        assert status == {"user_id": "local", "connections": []}
         key_file = data_dir / "local-api-key"
         assert key_file.read_text().strip() == key
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from switchboard.api_gateway.auth import credential_from
 from switchboard.api_gateway.forwarding import forwardable_headers
 from switchboard.api_gateway.keys.secrets import hash_secret, looks_like_key, mint_secret
 from switchboard.api_gateway.relay import with_request_id
 from switchboard.api_gateway.settings import GatewaySettings
+from switchboard.common.credentials import credential_from
 from switchboard.common.errors import error_type_for_status
 
 

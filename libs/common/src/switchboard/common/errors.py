@@ -36,6 +36,7 @@ __all__ = [
     "UpstreamUnavailableError",
     "error_body",
     "error_type_for_status",
+    "status_for_error_type",
 ]
 
 
@@ -110,21 +111,25 @@ class OverloadedError(SwitchboardError):
     error_type = "overloaded_error"
 
 
-_TYPE_BY_STATUS: dict[int, str] = {
-    cls.status_code: cls.error_type
-    for cls in (
-        InvalidRequestError,
-        AuthenticationError,
-        BillingError,
-        PermissionDeniedError,
-        NotFoundError,
-        RequestTooLargeError,
-        RateLimitedError,
-        ApiError,
-        GatewayTimeoutError,
-        OverloadedError,
-    )
-}
+_TAXONOMY: tuple[type[SwitchboardError], ...] = (
+    InvalidRequestError,
+    AuthenticationError,
+    BillingError,
+    PermissionDeniedError,
+    NotFoundError,
+    RequestTooLargeError,
+    RateLimitedError,
+    ApiError,
+    GatewayTimeoutError,
+    OverloadedError,
+)
+_TYPE_BY_STATUS: dict[int, str] = {cls.status_code: cls.error_type for cls in _TAXONOMY}
+_STATUS_BY_TYPE: dict[str, int] = {cls.error_type: cls.status_code for cls in _TAXONOMY}
+
+
+def status_for_error_type(error_type: str) -> int:
+    """The HTTP status Anthropic sends with an ``error.type`` (500 for a type it does not define)."""
+    return _STATUS_BY_TYPE.get(error_type, 500)
 
 
 def error_type_for_status(status: int) -> str:

@@ -5,26 +5,14 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.datastructures import Headers
 
-from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier, looks_like_jwt
+from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
 from switchboard.api_gateway.keys.store import KeyStore
 from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.principal import PROXY_SCOPE, Principal
+from switchboard.common.credentials import credential_from, looks_like_jwt
 from switchboard.common.errors import AuthenticationError
 
-__all__ = ["Authenticator", "credential_from", "current_principal"]
-
-_BEARER = "bearer "
-
-
-def credential_from(headers: Headers) -> str | None:
-    """``x-api-key`` wins over ``Authorization``; either may carry a ``Bearer`` prefix."""
-    for name in ("x-api-key", "authorization"):
-        value = headers.get(name, "").strip()
-        if value[: len(_BEARER)].lower() == _BEARER:
-            value = value[len(_BEARER) :].strip()
-        if value:
-            return value
-    return None
+__all__ = ["Authenticator", "current_principal"]
 
 
 class Authenticator:

@@ -7,11 +7,7 @@ Valid verdicts are cached for ``auth_cache_ttl``; a revoked key is forgotten at 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
-import json
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,14 +16,13 @@ import nats.errors
 from nats.aio.client import Client as NatsClient
 from pydantic import ValidationError
 
+from switchboard.common.credentials import credential_from, looks_like_jwt
 from switchboard.common.errors import AuthenticationError, OverloadedError
 from switchboard.common.subjects import Subjects
 from switchboard.common.tool_events import CredentialVerified, VerifyCredential
 
-__all__ = ["Authenticator", "Caller", "credential_from", "looks_like_jwt"]
+__all__ = ["Authenticator", "Caller"]
 
-_BEARER = "bearer "
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 _VERIFY_TIMEOUT = 2.0
 _NO_RESPONDER_RETRIES = (0.05, 0.2)
 """Pauses before asking again when no gateway answered: the first request after a subscription can miss it."""
@@ -40,29 +35,6 @@ class Caller:
     credential_digest: str
     """SHA-256 of the credential: what a revoked API key is announced by."""
     is_admin: bool = False
-
-
-def credential_from(headers: Mapping[str, str]) -> str | None:
-    """``x-api-key`` wins over ``Authorization``; either may carry a ``Bearer`` prefix (as on the gateway)."""
-    for name in ("x-api-key", "authorization"):
-        value = headers.get(name, "").strip()
-        if value[: len(_BEARER)].lower() == _BEARER:
-            value = value[len(_BEARER) :].strip()
-        if value:
-            return value
-    return None
-
-
-def looks_like_jwt(value: str) -> bool:
-    """Whether ``value`` has the JWS compact shape (three base64url segments, a JSON header with ``alg``)."""
-    parts = value.split(".")
-    if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
-        return False
-    try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except (binascii.Error, ValueError):
-        return False
-    return isinstance(header, dict) and "alg" in header
 
 
 class Authenticator:

@@ -7,11 +7,7 @@ seconds, and refreshed early when a token names an unknown ``kid``, at most once
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,10 +19,9 @@ import jwt
 
 from switchboard.common.errors import AuthenticationError, UpstreamUnavailableError
 
-__all__ = ["JwtVerifier", "TokenClaims", "looks_like_jwt"]
+__all__ = ["JwtVerifier", "TokenClaims"]
 
 _log = logging.getLogger(__name__)
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _MAX_TOKEN_CHARS = 64 * 1024
 # Most specific first: ExpiredSignatureError and friends all derive from InvalidTokenError.
 _REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
@@ -47,18 +42,6 @@ class TokenClaims:
     tier: str | None
     roles: frozenset[str]
     expires_at: datetime
-
-
-def looks_like_jwt(value: str) -> bool:
-    """Whether ``value`` has the JWS compact shape (three base64url segments, a JSON header with ``alg``)."""
-    parts = value.split(".")
-    if len(parts) != 3 or not parts[0] or not parts[1] or not all(_SEGMENT.fullmatch(p) for p in parts):
-        return False
-    try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except (binascii.Error, ValueError):
-        return False
-    return isinstance(header, dict) and "alg" in header
 
 
 class JwtVerifier:

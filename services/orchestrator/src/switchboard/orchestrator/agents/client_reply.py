@@ -8,18 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from switchboard.common.errors import (
-    ApiError,
-    AuthenticationError,
-    BillingError,
-    GatewayTimeoutError,
-    InvalidRequestError,
-    NotFoundError,
-    OverloadedError,
-    PermissionDeniedError,
-    RateLimitedError,
-    RequestTooLargeError,
-)
+from switchboard.common.errors import status_for_error_type
 from switchboard.orchestrator.agents.message_assembler import assemble_message
 from switchboard.orchestrator.agents.stream_rewriter import StreamRewriter
 from switchboard.orchestrator.agents.tool_catalog import ToolCatalog
@@ -27,22 +16,6 @@ from switchboard.orchestrator.response_writer import ResponseWriter
 from switchboard.orchestrator.upstream_errors import dump_json
 
 __all__ = ["ClientReply", "MessageReply", "StreamingReply"]
-
-_STATUS_BY_ERROR_TYPE = {
-    cls.error_type: cls.status_code
-    for cls in (
-        InvalidRequestError,
-        AuthenticationError,
-        BillingError,
-        PermissionDeniedError,
-        NotFoundError,
-        RequestTooLargeError,
-        RateLimitedError,
-        ApiError,
-        GatewayTimeoutError,
-        OverloadedError,
-    )
-}
 
 
 class ClientReply(Protocol):
@@ -133,5 +106,5 @@ class MessageReply:
     async def stream_error(self, payload: Mapping[str, Any]) -> None:
         error = payload.get("error")
         error_type = error.get("type") if isinstance(error, dict) else None
-        status = _STATUS_BY_ERROR_TYPE.get(error_type, 500) if isinstance(error_type, str) else 500
+        status = status_for_error_type(error_type) if isinstance(error_type, str) else 500
         await self._writer.upstream_error(status, {}, dump_json(payload).encode())

@@ -1,4 +1,4 @@
-"""Which credential a request carries, and whether it is a JWT (the same rules as the api-gateway's)."""
+"""Which credential a request carries, and whether it is a JWT: one rule for every service that accepts one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from switchboard.tool_broker.auth import credential_from, looks_like_jwt
+from switchboard.common.credentials import credential_from, looks_like_jwt
 
 
 def segment(value: dict[str, object]) -> str:
@@ -35,4 +35,5 @@ def test_only_the_jws_compact_shape_is_a_jwt() -> None:
     assert not looks_like_jwt("sk-ant-uc-abc")
     assert not looks_like_jwt(f"{segment({'typ': 'JWT'})}.{segment({})}.c2ln")  # no alg
     assert not looks_like_jwt("a.b.c")
-    assert not looks_like_jwt(f"{segment({'alg': 'none'})}.{segment({})}.")
+    # Unsigned tokens have the shape, so they go to JWT verification, which refuses them.
+    assert looks_like_jwt(f"{segment({'alg': 'none'})}.{segment({})}.")
