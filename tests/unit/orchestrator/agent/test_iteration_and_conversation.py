@@ -148,6 +148,33 @@ def test_a_tool_round_appends_the_assistant_turn_and_the_results() -> None:
     ]
 
 
+def test_a_prefilled_assistant_turn_and_its_continuation_are_one_turn() -> None:
+    talk = conversation({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Sure,"}]})
+    call = {"type": "tool_use", "id": "toolu_1", "name": "mcp__fs__read", "input": {}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": []}
+    talk.add_round([{"type": "text", "text": " reading."}, call], [result])
+    messages = json.loads(talk.encoded())["messages"]
+    assert [message["role"] for message in messages] == ["user", "assistant", "user"]
+    assert messages[1]["content"] == [{"type": "text", "text": "Sure,"}, {"type": "text", "text": " reading."}, call]
+
+
+@pytest.mark.parametrize(
+    ("choice", "after"),
+    [
+        ({"type": "any"}, {"type": "auto"}),
+        ({"type": "tool", "name": "mcp__fs__read", "disable_parallel_tool_use": True},
+         {"type": "auto", "disable_parallel_tool_use": True}),
+        ({"type": "auto"}, {"type": "auto"}),
+        ({"type": "none"}, {"type": "none"}),
+    ],
+)  # fmt: skip
+def test_a_forced_tool_choice_is_relaxed_after_the_first_round(choice: Any, after: Any) -> None:
+    talk = conversation({"messages": [{"role": "user", "content": "hi"}], "tool_choice": choice})
+    assert json.loads(talk.encoded())["tool_choice"] == choice
+    talk.add_round([mcp_use("toolu_1")], [{"type": "tool_result", "tool_use_id": "toolu_1", "content": []}])
+    assert json.loads(talk.encoded())["tool_choice"] == after
+
+
 def mcp_use(tool_id: str, tool_input: Any = None) -> dict[str, Any]:
     return {"type": "tool_use", "id": tool_id, "name": "mcp__fs__read", "input": tool_input or {"path": "/"}}
 

@@ -6,6 +6,7 @@ runs) can share one NATS account without seeing each other's traffic.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -19,12 +20,19 @@ GATEWAY_QUEUE = "api-gateway"
 """Queue group shared by every api-gateway replica (for requests any of them may answer)."""
 
 _UNSAFE_TOKEN_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def subject_token(value: str) -> str:
-    """Turn an arbitrary id (user id, key id) into one safe subject token."""
-    token = _UNSAFE_TOKEN_CHARS.sub("_", value)
-    return token or "_"
+    """Turn an arbitrary id (user id, key id) into one safe subject token; distinct ids give distinct tokens.
+
+    An id that is already safe stays as it is (readable in ``switchboard tap``). Any other is sanitised and gets a
+    hash suffix, so ``a.b`` and ``a_b`` never share a subject (a rate-limit counter, a connector's deliveries).
+    """
+    if _SAFE_TOKEN.fullmatch(value):
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+    return f"{_UNSAFE_TOKEN_CHARS.sub('_', value)[:64]}-x{digest}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """KV keys of the tool-broker's buckets: any user, server or call id turned into a key NATS accepts, injectively.
 
 KV keys allow only ``[-/_=.a-zA-Z0-9]`` and use ``.`` as the separator that filters match on, so every id is
-base64url-encoded (no padding) before it becomes a key part; unlike ``subject_token`` two ids never share a key.
+base64url-encoded (no padding) before it becomes a key part; two ids never share a key.
 """
 
 from __future__ import annotations

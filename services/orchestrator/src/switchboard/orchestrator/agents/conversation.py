@@ -35,7 +35,30 @@ class Conversation:
         """The assistant's turn as it came (thinking and its signature included) and the tools' answers."""
         # The API refuses empty text blocks, which a model may emit right before a tool call.
         turn = [block for block in blocks if not (block.get("type") == "text" and not block.get("text"))]
-        self._body["messages"] += [{"role": "assistant", "content": turn}, {"role": "user", "content": list(results)}]
+        messages: list[Any] = self._body["messages"]
+        last = messages[-1] if messages else None
+        if isinstance(last, dict) and last.get("role") == "assistant":
+            # The client prefilled the assistant's turn: the model continued it, so the two are one turn.
+            messages[-1] = {"role": "assistant", "content": [*_blocks_of(last.get("content")), *turn]}
+        else:
+            messages.append({"role": "assistant", "content": turn})
+        messages.append({"role": "user", "content": list(results)})
+        self._relax_tool_choice()
+
+    def _relax_tool_choice(self) -> None:
+        """A forced tool choice (``any``, ``tool``) served its turn: forcing it again would loop to the bound."""
+        choice = self._body.get("tool_choice")
+        if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
+            relaxed = {"type": "auto"}
+            if "disable_parallel_tool_use" in choice:
+                relaxed["disable_parallel_tool_use"] = choice["disable_parallel_tool_use"]
+            self._body["tool_choice"] = relaxed
+
+
+def _blocks_of(content: object) -> list[Any]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    return list(content) if isinstance(content, list) else []
 
 
 def _with_agent_system(system: object, agent_system: str) -> object:
