@@ -85,3 +85,21 @@ def test_tool_word_without_tools_or_tools_without_the_word_gives_text() -> None:
 def test_estimate_is_never_zero() -> None:
     assert estimate_input_tokens({}) >= 1
     assert estimate_input_tokens(body("a" * 4000)) > 1000
+
+
+def test_a_tool_result_is_acknowledged_instead_of_calling_the_tool_again() -> None:
+    messages = [
+        {"role": "user", "content": "use a tool"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": "sunny"}]},
+        ]},
+    ]  # fmt: skip
+    reply = plan_reply({"model": "demo", "max_tokens": 100, "messages": messages, "tools": [WEATHER_TOOL]})
+    assert reply.stop_reason == "end_turn"
+    assert reply.block == {"type": "text", "text": "This is Switchboard's offline demo model. The tool answered: sunny"}
+    as_string = [
+        *messages[:2],
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "22C"}]},
+    ]
+    assert plan_reply({"messages": as_string, "tools": [WEATHER_TOOL]}).block["text"].endswith("answered: 22C")

@@ -32,30 +32,46 @@ class DemoReply:
 
 
 def plan_reply(body: dict[str, Any]) -> DemoReply:
-    said = _last_user_text(body.get("messages"))
+    said, answered = _last_user_text(body.get("messages"))
     tools = [tool for tool in body.get("tools") or () if isinstance(tool, dict) and tool.get("name")]
-    if tools and _TOOL_WORD.search(said):
+    if tools and not answered and _TOOL_WORD.search(said):
         tool = tools[0]
         block = {"type": "tool_use", "id": new_tool_use_id(), "name": tool["name"], "input": _tool_input(tool)}
-        output = estimate_text_tokens(dump_json(block["input"]))
-        stop_reason = "tool_use"
-    else:
-        text = f"This is Switchboard's offline demo model. You said: {said[:_ECHO_CHARS]}"
-        block = {"type": "text", "text": text}
-        output = estimate_text_tokens(text)
-        stop_reason = "end_turn"
-    return DemoReply(block, stop_reason, estimate_input_tokens(body), output)
+        return DemoReply(
+            block, "tool_use", estimate_input_tokens(body), estimate_text_tokens(dump_json(block["input"]))
+        )
+    # After a tool call the demo says what the tool answered, rather than calling it again.
+    text = f"This is Switchboard's offline demo model. {'The tool answered' if answered else 'You said'}: "
+    text += said[:_ECHO_CHARS]
+    block = {"type": "text", "text": text}
+    return DemoReply(block, "end_turn", estimate_input_tokens(body), estimate_text_tokens(text))
 
 
-def _last_user_text(messages: object) -> str:
+def _last_user_text(messages: object) -> tuple[str, bool]:
+    """The text of the last user turn, and whether that turn answers a tool call (its results' text, then)."""
     for message in reversed(messages if isinstance(messages, list) else []):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
             if isinstance(content, str):
-                return content
-            blocks = content if isinstance(content, list) else []
-            return " ".join(b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
-    return ""
+                return content, False
+            blocks = [block for block in content if isinstance(block, dict)] if isinstance(content, list) else []
+            results = [block for block in blocks if block.get("type") == "tool_result"]
+            return " ".join(_texts(results or blocks)), bool(results)
+    return "", False
+
+
+def _texts(blocks: list[dict[str, Any]]) -> list[str]:
+    """Text of text blocks, and of the text blocks inside tool results (whose content may be a string)."""
+    texts: list[str] = []
+    for block in blocks:
+        inner = block.get("content")
+        if isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif isinstance(inner, str):
+            texts.append(inner)
+        elif isinstance(inner, list):
+            texts += _texts([part for part in inner if isinstance(part, dict)])
+    return texts
 
 
 def _tool_input(tool: dict[str, Any]) -> dict[str, object]:
