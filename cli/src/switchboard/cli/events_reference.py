@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from switchboard.common import events, mcp_protocol, tool_events
+from switchboard.common import events, mcp_protocol, tool_events, usage_events
 from switchboard.common.subjects import Subjects
 
 __all__ = ["render_events"]
@@ -140,6 +140,9 @@ def render_events() -> str:
         lines += _model_section(model)
     lines += ["", "## Tool messages", "", _rst_to_markdown(inspect.getdoc(tool_events) or "")]
     for model in _exported_models(tool_events):
+        lines += _model_section(model)
+    lines += ["", "## Metering messages", "", _rst_to_markdown(inspect.getdoc(usage_events) or "")]
+    for model in _exported_models(usage_events):
         lines += _model_section(model)
     lines += ["", "## Connector protocol (WebSocket and HTTP, not the bus)", "", _protocol_intro()]
     for model in _exported_models(mcp_protocol):

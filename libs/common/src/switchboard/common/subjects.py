@@ -10,12 +10,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-__all__ = ["GATEWAY_QUEUE", "ORCHESTRATOR_QUEUE", "TOOL_BROKER_QUEUE", "Subjects", "subject_token"]
+__all__ = ["GATEWAY_QUEUE", "METERING_QUEUE", "ORCHESTRATOR_QUEUE", "TOOL_BROKER_QUEUE", "Subjects", "subject_token"]
 
 ORCHESTRATOR_QUEUE = "orchestrator"
 """Queue group shared by every orchestrator replica: each request goes to exactly one of them."""
 TOOL_BROKER_QUEUE = "tool-broker"
 """Queue group shared by every tool-broker replica."""
+METERING_QUEUE = "metering"
+"""Queue group shared by every metering replica (usage queries, status)."""
 GATEWAY_QUEUE = "api-gateway"
 """Queue group shared by every api-gateway replica (for requests any of them may answer)."""
 
@@ -93,6 +95,36 @@ class Subjects:
     def usage_stream_subjects(self) -> list[str]:
         """Subjects the usage stream captures."""
         return [f"{self.prefix}.usage.>"]
+
+    # --- metering ------------------------------------------------------------------------------------------
+    @property
+    def usage_consumer(self) -> str:
+        """Durable JetStream consumer of the usage stream that every metering replica shares."""
+        return "metering"
+
+    @property
+    def query_usage(self) -> str:
+        """Request/reply (``QueryUsage`` → ``UsageReported``) answered by any metering replica from its ledger."""
+        return f"{self.prefix}.metering.query_usage"
+
+    @property
+    def metering_status(self) -> str:
+        """Request/reply (``{}`` → ``MeteringStatus``): billing lag, Lago reachability, dead letters."""
+        return f"{self.prefix}.metering.status"
+
+    def usage_dead_lettered(self, user_id: str) -> str:
+        """Event ``CompletionDeadLettered``: Lago refused a completion for good; kept for ``metering replay``."""
+        return f"{self.prefix}.metering.dead_letter.{subject_token(user_id)}"
+
+    @property
+    def usage_dead_letter_stream(self) -> str:
+        """JetStream stream of completions Lago refused (kept until replayed)."""
+        return f"{_stream_name(self.prefix)}_USAGE_DLQ"
+
+    @property
+    def usage_dead_letter_stream_subjects(self) -> list[str]:
+        """Subjects the dead-letter stream captures."""
+        return [f"{self.prefix}.metering.dead_letter.>"]
 
     # --- tools: users' MCP connectors (tool-broker) -----------------------------------------------------
     @property
