@@ -146,9 +146,10 @@ def test_base_path_answers(stack: Stack, method: str, path: str) -> None:
 def test_health_reports_components(stack: Stack) -> None:
     body = httpx.get(f"{stack.base_url}/v1/health").json()
     assert body["status"] == "healthy"
-    assert set(body["components"]) == {"nats", "orchestrator", "database", "tool_broker"}
-    # The shared stack runs no tool-broker: reported, but the Messages API stays healthy without one.
+    assert set(body["components"]) == {"nats", "orchestrator", "database", "tool_broker", "metering"}
+    # The shared stack runs no tool-broker nor metering: reported, but the Messages API stays healthy without them.
     assert body["components"]["tool_broker"] == {"status": "down", "detail": ANY, "required": False}
+    assert body["components"]["metering"] == {"status": "down", "detail": ANY, "required": False}
     expected_backend = "postgresql" if stack.database_url else "sqlite"
     assert body["components"]["database"]["backend"] == expected_backend
 

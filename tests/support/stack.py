@@ -80,6 +80,7 @@ class Stack:
     tool_broker_port: int = field(default_factory=free_port)
     """Port of the first tool-broker, the one the gateway forwards ``/api/mcp/*`` to."""
     tool_brokers: list[tuple[int, ServiceProcess]] = field(default_factory=list)
+    meterings: list[ServiceProcess] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -155,6 +156,14 @@ class Stack:
         wait_until(answering, timeout=30, what=f"tool-broker at {url}")
         return url
 
+    def add_metering(self, **env: str) -> ServiceProcess:
+        """Start a metering replica (``env`` adds to the stack's, e.g. ``LAGO_API_URL``); it starts consuming."""
+        log = self.workdir / "logs" / f"metering-{len(self.meterings)}.log"
+        process = ServiceProcess("metering", {**self.env(), **env}, log)
+        process.start()
+        self.meterings.append(process)
+        return process
+
     def add_gateway(self) -> str:
         """One more gateway replica on its own port; returns its base URL once it is healthy."""
         port = free_port()
@@ -197,7 +206,8 @@ class Stack:
     def stop(self) -> None:
         gateways = [process for _, process in self.extra_gateways]
         brokers = [process for _, process in self.tool_brokers]
-        for process in [*self.orchestrators, *([self.gateway] if self.gateway else []), *gateways, *brokers]:
+        gateway = [self.gateway] if self.gateway else []
+        for process in [*self.orchestrators, *gateway, *gateways, *brokers, *self.meterings]:
             process.stop()
 
 

@@ -53,6 +53,7 @@ async def launch(
             "SWITCHBOARD_SUBJECT_PREFIX": subjects.prefix,
             "ANTHROPIC_UPSTREAM_URL": fake_anthropic.url,
             "ANTHROPIC_UPSTREAM_API_KEY": fake_anthropic.api_key,
+            "SWITCHBOARD_SPOOL_DIR": tmp_path / "spool",  # shared by the test's replicas, as on one host
             **env,
         }
         if routes is not None:

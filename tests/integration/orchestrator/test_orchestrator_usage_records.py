@@ -73,7 +73,7 @@ async def test_same_request_twice_is_recorded_once(gateway: Gateway, bus: Client
 
     info = await bus.jetstream().stream_info(gateway.subjects.usage_stream)
     assert info.state.messages == 1
-    assert info.config.duplicate_window == 120
+    assert info.config.duplicate_window == 600
     assert info.config.subjects == gateway.subjects.usage_stream_subjects
 
 

@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs = commands.add_parser("docs", help="regenerate docs/configuration.md and docs/events.md")
     docs.add_argument("--out", type=Path, default=Path("docs"), help="directory to write to (default: docs)")
 
+    metering = commands.add_parser("metering", help="billing operations").add_subparsers(dest="action", required=True)
+    replay = metering.add_parser("replay", help="re-bill completions Lago refused (the dead-letter stream)")
+    replay.add_argument("--limit", type=int, help="replay at most this many (default: all)")
+    replay.add_argument("--server", help="NATS URL (default: $NATS_URL, else the server `switchboard up` runs)")
+    replay.add_argument("--data-dir", type=Path, help="data dir of the `switchboard up` whose server to use")
+
     tap = commands.add_parser("tap", help="print the messages on SUBJECT (wildcards allowed) until Ctrl-C")
     tap.add_argument("subject", metavar="SUBJECT", help="e.g. 'switchboard.>'")
     tap.add_argument("--server", help="NATS URL (default: $NATS_URL, else the server `switchboard up` runs)")
@@ -91,6 +97,10 @@ def _run(args: argparse.Namespace) -> int:
 
     configured = settings.nats_url if "nats_url" in settings.model_fields_set else None
     url = resolve_nats_url(args.server, configured, settings.data_dir, settings.nats_url)
+    if args.command == "metering":
+        from switchboard.cli.metering import run_replay
+
+        return run_replay(url, settings.subjects, args.limit)
     return run_tap(url, args.subject, args.max_chars)
 
 

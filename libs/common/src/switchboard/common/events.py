@@ -188,6 +188,9 @@ class CompletionRecorded(Envelope):
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    usage_estimated: bool = False
+    """The stream was cut before the provider's final count: output is estimated from what was streamed (about
+    four characters a token), input from ``message_start`` or the request body."""
     stop_reason: str | None = None
     tool_use_count: int = 0
     tool_names: list[str] = Field(default_factory=list)

@@ -29,7 +29,7 @@ from switchboard.api_gateway.ratelimit.tiers import load_tiers
 from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.request_context import RequestIdMiddleware
-from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, models, users
+from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, models, usage, users
 from switchboard.api_gateway.routes.mcp_proxy import tool_broker_router
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.api_gateway.state import GatewayState
@@ -56,7 +56,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                        trust_forwarded=settings.trust_forwarded_for)  # fmt: skip
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for module in (messages, models, health, api_keys, users, byok, audit):
+    for module in (messages, models, health, api_keys, users, byok, audit, usage):
         app.include_router(module.router)
     if settings.tool_broker_url:
         app.include_router(tool_broker_router(settings.tool_broker_url))

@@ -24,6 +24,7 @@ from switchboard.api_gateway.reply_channel import ReplyChannel
 from switchboard.common.errors import OverloadedError
 from switchboard.common.events import ApiKeyRevoked, CancelRequest, ExecuteRequest, ListModels, ModelsListed
 from switchboard.common.subjects import Subjects
+from switchboard.common.usage_events import MeteringStatus, QueryUsage, UsageReported
 
 __all__ = ["OrchestratorBus"]
 
@@ -140,6 +141,14 @@ class OrchestratorBus:
     async def list_models(self, query: ListModels, timeout: float) -> list[dict[str, Any]]:
         reply = await self._nc.request(self._subjects.list_models, query.model_dump_json().encode(), timeout=timeout)
         return [dict(model) for model in ModelsListed.model_validate_json(reply.data).models]
+
+    async def query_usage(self, query: QueryUsage, timeout: float) -> UsageReported:
+        reply = await self._nc.request(self._subjects.query_usage, query.model_dump_json().encode(), timeout=timeout)
+        return UsageReported.model_validate_json(reply.data)
+
+    async def metering_status(self, timeout: float) -> MeteringStatus:
+        reply = await self._nc.request(self._subjects.metering_status, b"{}", timeout=timeout)
+        return MeteringStatus.model_validate_json(reply.data)
 
     async def ping(self, service: str, timeout: float) -> dict[str, Any]:
         reply = await self._nc.request(self._subjects.ping(service), b"{}", timeout=timeout)

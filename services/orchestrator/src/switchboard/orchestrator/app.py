@@ -32,7 +32,10 @@ from switchboard.orchestrator.providers.openai_compatible import OpenAICompatibl
 from switchboard.orchestrator.route_config import LITELLM_PROVIDER, RoutingTable, load_routing_table
 from switchboard.orchestrator.routing import ModelRouter
 from switchboard.orchestrator.settings import OrchestratorSettings
+from switchboard.orchestrator.spool import Spool
+from switchboard.orchestrator.spool_drain import SpoolDrainer
 from switchboard.orchestrator.translation.anthropic_openai.signatures import ThinkingSigner
+from switchboard.orchestrator.usage_stream import UsageStream
 
 __all__ = ["OrchestratorApp", "create_app", "running"]
 
@@ -101,6 +104,7 @@ class OrchestratorApp:
         self._byok: ByokProviders | None = None
         self._execute: CoreSubscriber | None = None
         self._dispatcher: Dispatcher | None = None
+        self._drainer: SpoolDrainer | None = None
         self._stopping = False
         self.connection_lost = asyncio.Event()
 
@@ -139,8 +143,11 @@ class OrchestratorApp:
         await self.broker.connect()
         jetstream = self.broker.connection.jetstream()
         subjects = self.settings.subjects
-        recorder = CompletionRecorder(jetstream, subjects)
-        await recorder.ensure_stream()
+        usage_stream = UsageStream(jetstream, subjects)
+        await usage_stream.ensure()
+        self._drainer = SpoolDrainer(usage_stream, Spool(self.settings.spool_path))
+        self._drainer.start()
+        recorder = CompletionRecorder(usage_stream, self._drainer)
         services = Services(
             connection=self.broker.connection,
             router=self.router,
@@ -165,6 +172,8 @@ class OrchestratorApp:
             await self._execute.stop()
         if self._dispatcher is not None:
             await self._dispatcher.drain(grace)
+        if self._drainer is not None:
+            await self._drainer.stop()  # what it could not publish stays spooled for the next start
         # After a lost connection there is nothing left to drain.
         with contextlib.suppress(nats.errors.Error):
             await self.broker.stop()

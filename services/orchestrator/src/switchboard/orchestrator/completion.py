@@ -1,6 +1,7 @@
-"""The ``CompletionRecorded`` fact of every request, published to the usage stream exactly once per request.
+"""The ``CompletionRecorded`` fact of every request, confirmed by the usage stream or spooled until it is.
 
-The ``Nats-Msg-Id`` is derived from the request id, so a retried publish is dropped by JetStream's dedupe.
+A few quick retries ride on the request's task (after its ``end`` frame went out); when they fail too, the event
+goes to the local spool, which the replica's drainer replays once the stream takes events again.
 """
 
 from __future__ import annotations
@@ -10,24 +11,19 @@ import logging
 from datetime import datetime
 
 import nats.errors
-from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
 
 from switchboard.common.events import CompletionRecorded, ExecuteRequest
-from switchboard.common.subjects import Subjects
 from switchboard.orchestrator.agents.trace import AgentTrace
 from switchboard.orchestrator.response_writer import ResponseWriter
 from switchboard.orchestrator.routing import Target
+from switchboard.orchestrator.spool_drain import SpoolDrainer
+from switchboard.orchestrator.usage_stream import UsageStream
 
 __all__ = ["CompletionRecorder", "completion_event"]
 
 logger = logging.getLogger(__name__)
 
-DUPLICATE_WINDOW_SECONDS = 120.0
-MAX_AGE_SECONDS = 7 * 24 * 3600.0
 PUBLISH_ATTEMPTS = 4
-PUBLISH_TIMEOUT_SECONDS = 2.0
 RETRY_BACKOFF_SECONDS = 0.25
 
 
@@ -41,9 +37,14 @@ def completion_event(
     *,
     byok: bool = False,
     agent: AgentTrace | None = None,
+    request_body: bytes | None = None,
 ) -> CompletionRecorded:
-    """The fact; for an agent, usage is what the client was told: the sum over every provider call."""
+    """The fact; for an agent, usage is what the client was told: the sum over every provider call.
+
+    ``request_body`` lets a cut stream that never reported its input be billed an estimate of it.
+    """
     usage, outcome = writer.usage, writer.outcome
+    tokens = usage.billable_tokens(request_body)
     return CompletionRecorded(
         event_id=f"completion-{request.request_id}",
         request_id=request.request_id,
@@ -59,10 +60,11 @@ def completion_event(
         status=outcome.status,
         http_status=outcome.http_status,
         error_type=outcome.error_type,
-        input_tokens=usage.tokens["input_tokens"],
-        output_tokens=usage.tokens["output_tokens"],
-        cache_creation_input_tokens=usage.tokens["cache_creation_input_tokens"],
-        cache_read_input_tokens=usage.tokens["cache_read_input_tokens"],
+        input_tokens=tokens["input_tokens"],
+        output_tokens=tokens["output_tokens"],
+        cache_creation_input_tokens=tokens["cache_creation_input_tokens"],
+        cache_read_input_tokens=tokens["cache_read_input_tokens"],
+        usage_estimated=usage.usage_estimated,
         stop_reason=usage.stop_reason,
         tool_use_count=len(usage.tool_names),
         tool_names=usage.tool_names,
@@ -76,47 +78,29 @@ def completion_event(
 
 
 class CompletionRecorder:
-    def __init__(self, jetstream: JetStreamContext, subjects: Subjects) -> None:
-        self._jetstream = jetstream
-        self._subjects = subjects
-
-    async def ensure_stream(self) -> None:
-        """Create the usage stream, or bring an existing one to our settings (keeping its other subjects)."""
-        config = StreamConfig(
-            name=self._subjects.usage_stream,
-            subjects=self._subjects.usage_stream_subjects,
-            storage=StorageType.FILE,
-            duplicate_window=DUPLICATE_WINDOW_SECONDS,
-            max_age=MAX_AGE_SECONDS,
-        )
-        try:
-            await self._jetstream.add_stream(config)
-        except BadRequestError:
-            existing = (await self._jetstream.stream_info(config.name or "")).config.subjects or []
-            subjects = list(dict.fromkeys([*existing, *(config.subjects or [])]))
-            try:
-                await self._jetstream.update_stream(config.evolve(subjects=subjects))
-            except BadRequestError as exc:
-                # e.g. another service created it with other storage: usable as it is, so warn and go on.
-                logger.warning("usage stream %s kept its own configuration: %s", config.name, exc.description)
+    def __init__(self, stream: UsageStream, drainer: SpoolDrainer) -> None:
+        self._stream = stream
+        self._drainer = drainer
 
     async def record(self, event: CompletionRecorded) -> None:
-        """Publish with retries; a final failure is logged, never raised (the client already has its answer)."""
+        """Publish with retries, else spool; never raises (the client already has its answer)."""
         payload = event.model_dump_json().encode()
-        subject = self._subjects.completion_recorded(event.user_id)
-        for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+        # During a known outage one try is enough: the drainer is already retrying, and the slot should free up.
+        attempts = 1 if self._drainer.failing else PUBLISH_ATTEMPTS
+        error: nats.errors.Error | None = None
+        for attempt in range(1, attempts + 1):
             try:
-                await self._jetstream.publish(
-                    subject,
-                    payload,
-                    timeout=PUBLISH_TIMEOUT_SECONDS,
-                    stream=self._subjects.usage_stream,
-                    headers={"Nats-Msg-Id": event.event_id},
-                )
-                return
+                await self._stream.publish(payload)
             except nats.errors.Error as exc:
-                if attempt == PUBLISH_ATTEMPTS:
-                    # The payload has no secrets and is what an operator needs to replay the fact by hand.
-                    logger.error("CompletionRecorded not published (%s): %s", type(exc).__name__, payload.decode())
-                    return
-                await asyncio.sleep(RETRY_BACKOFF_SECONDS * attempt)
+                error = exc
+                if attempt < attempts:
+                    await asyncio.sleep(RETRY_BACKOFF_SECONDS * attempt)
+                continue
+            self._drainer.publish_worked()
+            return
+        logger.warning("CompletionRecorded %s not published (%s)", event.event_id, type(error).__name__)
+        try:
+            await self._drainer.keep(event.event_id, payload)
+        except OSError as exc:
+            # The payload has no secrets and is what an operator needs to replay the fact by hand.
+            logger.error("CompletionRecorded neither published nor spooled (%s): %s", exc, payload.decode())

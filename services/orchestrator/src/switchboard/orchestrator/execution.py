@@ -74,6 +74,7 @@ class RequestRun:
         """What the agent did, when the request runs in agent mode."""
         self._started_at = utc_now()
         self._started = time.monotonic()
+        self._body: bytes | None = None
 
     async def run(self) -> None:
         try:
@@ -102,6 +103,7 @@ class RequestRun:
         agent = select_agent(request, self._services.agents)
         route = await self._route(routed_model(request, agent))
         body = await self._services.bodies.load(request)
+        self._body = body
         if agent is None or request.endpoint != "messages":  # count_tokens counts on the agent's model, no loop
             await self._dispatch(route, body, self._writer, stream=request.stream)
         else:
@@ -210,6 +212,6 @@ class RequestRun:
         )
         event = completion_event(
             self.request, self.served_by, self.targets_tried, self._writer, self._started_at, latency_ms,
-            byok=self.byok, agent=self.agent,
+            byok=self.byok, agent=self.agent, request_body=self._body,
         )  # fmt: skip
         await self._services.recorder.record(event)

@@ -69,6 +69,18 @@ class OrchestratorSettings(CommonSettings):
         validation_alias="SWITCHBOARD_DEMO",
         description="Add the offline `demo` provider and a `demo` model route (no upstream needed).",
     )
+    data_dir: Path = Field(
+        Path(".switchboard"),
+        validation_alias="SWITCHBOARD_DATA_DIR",
+        description="Directory for local state (the spool, unless SWITCHBOARD_SPOOL_DIR says otherwise).",
+    )
+    spool_dir: Path | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_SPOOL_DIR",
+        description="Where usage records (CompletionRecorded) wait, one JSON file each, while the usage stream "
+        "cannot take them; they are published and removed once it can, also by the next start. Keep it on "
+        "persistent storage. Unset: $SWITCHBOARD_DATA_DIR/spool/orchestrator.",
+    )
     heartbeat_interval: float = Field(
         1.0,
         validation_alias="SWITCHBOARD_HEARTBEAT_INTERVAL",
@@ -102,6 +114,10 @@ class OrchestratorSettings(CommonSettings):
     @property
     def litellm_base_url(self) -> str:
         return (self.litellm_url or DEFAULT_LITELLM_URL).rstrip("/")
+
+    @property
+    def spool_path(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool" / "orchestrator"
 
 
 def secret_from_env(variable: str) -> SecretStr | None:

@@ -27,13 +27,15 @@ async def hello() -> dict[str, str]:
 @router.get("/v1/health")
 async def health(request: Request) -> Response:
     state = gateway_state(request)
-    nats, orchestrator, database, tool_broker = await asyncio.gather(
-        _nats(state), _service(state, "orchestrator"), _database(state), _service(state, "tool-broker")
-    )
+    nats, orchestrator, database, tool_broker, metering = await asyncio.gather(
+        _nats(state), _service(state, "orchestrator"), _database(state), _service(state, "tool-broker"),
+        _metering(state),
+    )  # fmt: skip
     required = {"nats": nats, "orchestrator": orchestrator, "database": database}
     healthy = all(component["status"] == "ok" for component in required.values())
-    # The Messages API works without a tool-broker (only MCP tools are missing), so it does not degrade health.
-    components = {**required, "tool_broker": {**tool_broker, "required": False}}
+    # The Messages API works without these: MCP tools would be missing, and usage waits in JetStream until billed.
+    optional = {"tool_broker": tool_broker, "metering": metering}
+    components = {**required, **{name: {**part, "required": False} for name, part in optional.items()}}
     status = "healthy" if healthy else "degraded"
     status_code = 200 if nats["status"] == "ok" else 503
     return JSONResponse({"status": status, "components": components}, status_code=status_code)
@@ -49,6 +51,23 @@ async def _service(state: GatewayState, service: str) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - a probe reports any failure as "down"
         return {"status": "down", "detail": f"no {service} answered ({type(exc).__name__})"}
     return {"status": "ok", "instance": answer.get("instance")}
+
+
+async def _metering(state: GatewayState) -> dict[str, Any]:
+    """Billing lag (the oldest completion not yet billed) and whether Lago answers."""
+    try:
+        status = await state.bus.metering_status(timeout=_PROBE_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - a probe reports any failure as "down"
+        return {"status": "down", "detail": f"no metering answered ({type(exc).__name__})"}
+    lago = "not configured" if status.lago_reachable is None else "ok" if status.lago_reachable else "unreachable"
+    return {
+        "status": "ok",
+        "lag_seconds": round(status.lag_seconds, 3),
+        "pending": status.pending,
+        "oldest_unbilled_at": status.oldest_unbilled_at.isoformat() if status.oldest_unbilled_at else None,
+        "lago": lago,
+        "dead_letters": status.dead_letters,
+    }
 
 
 async def _database(state: GatewayState) -> dict[str, Any]:

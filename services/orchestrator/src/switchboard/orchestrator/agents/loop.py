@@ -68,7 +68,7 @@ class AgentLoop:
                 pass
         finally:
             # A client told the sums already; after an error or a cancel the earlier calls were still spent.
-            self._writer.usage.tokens.update(self._totals.as_dict())
+            self._writer.usage.settle(self._totals.as_dict())
 
     async def _iterate(self, conversation: Conversation, catalog: ToolCatalog, reply: ClientReply) -> bool:
         """One provider call and what follows from it; ``True`` when the loop goes on."""
@@ -77,7 +77,8 @@ class AgentLoop:
         try:
             await self._upstream(conversation.encoded(), sink)
         finally:
-            self._totals.add(sink.tracker.tokens)  # what the call reported, even if it failed half way
+            # What the call reported, or what it streamed when it was cut before reporting.
+            self._totals.add(sink.tracker.billable_tokens())
         if sink.failure is not None:
             await self._writer.upstream_error(sink.failure.status, sink.failure.headers, sink.failure.body)
             return False

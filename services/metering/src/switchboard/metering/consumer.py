@@ -1,0 +1,165 @@
+"""The durable pull consumer of ``CompletionRecorded``: fetch a batch, write the ledger, bill Lago, then ack.
+
+Every replica binds the same durable consumer, so JetStream hands each message to one replica at a time. A
+message is acked only once its completion is in the ledger and billed (or safely dead-lettered); while Lago is
+retried, ``in_progress`` keeps JetStream from redelivering the batch to another replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+
+from switchboard.common.events import CompletionRecorded
+from switchboard.common.subjects import Subjects
+from switchboard.metering.backoff import backoff_delay
+from switchboard.metering.billing import Biller
+from switchboard.metering.dead_letters import DeadLetters
+from switchboard.metering.ledger import Ledger
+
+__all__ = ["ACK_WAIT_SECONDS", "UsageConsumer"]
+
+logger = logging.getLogger(__name__)
+
+ACK_WAIT_SECONDS = 30.0
+MAX_ACK_PENDING = 1000
+WORKERS = 2
+"""Batches in flight per replica: one is written and billed while the next is fetched."""
+
+
+class UsageConsumer:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        subjects: Subjects,
+        ledger: Ledger,
+        biller: Biller | None,
+        dead_letters: DeadLetters,
+        *,
+        batch_size: int,
+        flush_interval: float,
+    ) -> None:
+        self._js, self._subjects, self._ledger = js, subjects, ledger
+        self._biller, self._dead_letters = biller, dead_letters
+        self._batch_size, self._flush_interval = batch_size, flush_interval
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consume until ``stopping`` is set; the batch in hand is finished first."""
+        if not await self._bind(stopping):
+            return
+        async with asyncio.TaskGroup() as workers:  # one failing worker stops the others (and the process)
+            for _ in range(WORKERS):
+                workers.create_task(self._work(stopping))
+
+    async def _bind(self, stopping: asyncio.Event) -> bool:
+        # The orchestrators own the usage stream's configuration; until one has created it there is nothing to bill.
+        stream = self._subjects.usage_stream
+        while not stopping.is_set():
+            try:
+                await self._js.stream_info(stream)
+                break
+            except NotFoundError:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), 1.0)
+        else:
+            return False
+        config = ConsumerConfig(
+            durable_name=self._subjects.usage_consumer,
+            filter_subject=self._subjects.completion_recorded_all,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=ACK_WAIT_SECONDS,
+            max_ack_pending=MAX_ACK_PENDING,
+            max_deliver=-1,  # a completion is never given up on; permanent failures go to the dead-letter stream
+        )
+        await self._js.add_consumer(stream, config)  # creates, or updates an existing durable's updatable fields
+        logger.info("consuming %s as durable %s", stream, config.durable_name)
+        return True
+
+    async def _work(self, stopping: asyncio.Event) -> None:
+        subscription = await self._js.pull_subscribe_bind(self._subjects.usage_consumer, self._subjects.usage_stream)
+        try:
+            while not stopping.is_set():
+                batch = await self._collect(subscription, stopping)
+                if batch:
+                    await self._settle(batch)
+        finally:
+            with contextlib.suppress(nats.errors.Error):
+                await subscription.unsubscribe()
+
+    async def _collect(self, subscription: JetStreamContext.PullSubscription, stopping: asyncio.Event) -> list[Msg]:
+        """Up to ``batch_size`` messages, waiting at most ``flush_interval`` after the first one arrived."""
+        batch: list[Msg] = []
+        deadline = time.monotonic() + self._flush_interval
+        while len(batch) < self._batch_size and not stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining < 0.01:
+                if batch:
+                    break
+                deadline, remaining = time.monotonic() + self._flush_interval, self._flush_interval
+            try:
+                batch += await subscription.fetch(self._batch_size - len(batch), timeout=remaining)
+            except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either, depending on the path
+                continue
+            except nats.errors.ConnectionClosedError:
+                raise
+            except nats.errors.Error as exc:  # reconnecting: the pull request may be lost, so just ask again
+                logger.warning("fetch failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(0.5)
+        return batch
+
+    async def _settle(self, batch: list[Msg]) -> None:
+        keepalive = asyncio.create_task(_keep_in_progress(batch))
+        try:
+            await self._bill(batch)
+        except asyncio.CancelledError:
+            await _nak_all(batch, None)  # shutting down mid-batch: hand it to another replica now
+            raise
+        except Exception:
+            logger.exception("could not settle a batch of %d usage messages; they will be redelivered", len(batch))
+            await _nak_all(batch, backoff_delay(3))
+        finally:
+            keepalive.cancel()
+
+    async def _bill(self, batch: list[Msg]) -> None:
+        readable: list[tuple[Msg, CompletionRecorded]] = []
+        for msg in batch:
+            try:
+                readable.append((msg, CompletionRecorded.model_validate_json(msg.data)))
+            except ValidationError as exc:
+                await self._dead_letters.malformed(msg.data, msg.subject, msg.metadata.sequence.stream, str(exc))
+                await msg.ack()
+        completions = [completion for _, completion in readable]
+        await self._ledger.record(completions)
+        rejections = await self._biller.bill(completions) if self._biller else {}
+        if self._biller:
+            await self._ledger.mark_billed([c.request_id for c in completions if c.request_id not in rejections])
+        for msg, completion in readable:
+            rejection = rejections.get(completion.request_id)
+            if rejection is not None:
+                await self._dead_letters.refused(
+                    completion, rejection.reason, rejection.lago_status, msg.metadata.sequence.stream
+                )
+            await msg.ack()
+
+
+async def _keep_in_progress(batch: list[Msg]) -> None:
+    while True:
+        await asyncio.sleep(ACK_WAIT_SECONDS / 3)
+        for msg in batch:
+            with contextlib.suppress(nats.errors.Error):
+                await msg.in_progress()
+
+
+async def _nak_all(batch: list[Msg], delay: float | None) -> None:
+    for msg in batch:
+        with contextlib.suppress(nats.errors.Error):
+            await msg.nak(delay=delay)
