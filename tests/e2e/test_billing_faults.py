@@ -41,6 +41,7 @@ def billing_env(lago: FakeLago) -> dict[str, str]:
         "LAGO_API_URL": lago.url,
         "LAGO_API_KEY": lago.api_key,
         "SWITCHBOARD_LAGO_FLUSH_INTERVAL": "0.2",
+        "SWITCHBOARD_METERING_ACK_WAIT": "5",  # a killed replica's batch is redelivered after 5 s, not 30
         "SWITCHBOARD_LAGO_TIMEOUT": "2",
     }
 
@@ -174,3 +175,26 @@ def test_a_refused_completion_is_dead_lettered_then_replayed_with_the_cli(privat
     settled(private_stack, lago, [request_id])
     assert_exactly_once(private_stack, lago, [request_id])
     assert health(private_stack)["dead_letters"] == 0
+
+
+def test_usage_is_billed_to_the_account_on_the_users_record(private_stack: Stack, lago: FakeLago) -> None:
+    start_stack(private_stack, lago)
+    url = f"{private_stack.base_url}/api/v1/users/{private_stack.user_id}/billing"
+    refused = httpx.put(url, json={"billing_account": "sub_x"}, headers={"x-api-key": private_stack.api_key})
+    assert refused.status_code == 403 and refused.json()["error"]["type"] == "permission_error"
+    admin = {"x-api-key": private_stack.admin_key}
+    invalid = httpx.put(url, json={"billing_account": "has space"}, headers=admin)
+    assert invalid.status_code == 400 and invalid.json()["error"]["message"].startswith("billing_account")
+    answered: list[str] = []
+    for account in ("sub_alice_2026", None):
+        set_account = httpx.put(url, json={"billing_account": account}, headers=admin)
+        assert set_account.json() == {"user_id": private_stack.user_id, "billing_account": account}
+        body = {"model": "claude-opus-5", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+        reply = httpx.post(
+            f"{private_stack.base_url}/v1/messages", json=body,
+            headers={"x-api-key": private_stack.api_key, "anthropic-version": "2023-06-01"}, timeout=10,
+        )  # fmt: skip
+        answered.append(reply.headers["request-id"])
+    settled(private_stack, lago, answered)
+    accounts = {event["transaction_id"]: event["external_subscription_id"] for event in lago.events()}
+    assert [accounts[request_id] for request_id in answered] == ["sub_alice_2026", private_stack.user_id]

@@ -53,6 +53,7 @@ class MeteringHarness:
             "SWITCHBOARD_SUBJECT_PREFIX": self.subjects.prefix,
             "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"),
             "SWITCHBOARD_LAGO_FLUSH_INTERVAL": "0.2",
+            "SWITCHBOARD_METERING_ACK_WAIT": "5",  # a killed replica's batch is redelivered after 5 s, not 30
             "SWITCHBOARD_LAGO_TIMEOUT": "1",
             **env,
         }

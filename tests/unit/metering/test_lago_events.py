@@ -65,6 +65,12 @@ def test_same_completion_same_events() -> None:
     assert mapper.events(completion())[0]["external_subscription_id"] == "sub-alice"
 
 
+def test_the_billing_account_on_the_users_record_beats_the_template() -> None:
+    mapper = EventMapper(BillableMetric.parse_all('{"a": ["input_tokens"]}'), "sub-{user_id}")
+    (event,) = mapper.events(completion(billing_account="acme-enterprise"))
+    assert event["external_subscription_id"] == "acme-enterprise"
+
+
 def test_several_metrics_get_one_transaction_id_each() -> None:
     mapper = EventMapper(
         BillableMetric.parse_all('{"in": ["input_tokens"], "out": ["output_tokens", "model"]}'), "{user_id}"

@@ -83,6 +83,8 @@ class ExecuteRequest(Envelope):
     reply_subject: str
     byok: dict[str, ByokCredential] = Field(default_factory=dict)
     """The caller's own provider keys by provider name; a route to one of them uses it instead of ours."""
+    billing_account: str | None = None
+    """The Lago subscription the user's usage is billed to, from the user's record (None: the default mapping)."""
 
 
 class ByokCredential(BaseModel):
@@ -179,6 +181,8 @@ class CompletionRecorded(Envelope):
     streamed: bool = False
     byok: bool = False
     """Served with the user's own provider key."""
+    billing_account: str | None = None
+    """The Lago subscription to bill (from the user's record when the request was made); None: the default."""
     status: CompletionStatus
     http_status: int
     """What the client received: 499 when it went away first; 200 for a stream that ended in an upstream

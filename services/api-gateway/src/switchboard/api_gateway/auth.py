@@ -47,10 +47,11 @@ class Authenticator:
         if self._jwt is None:
             raise AuthenticationError("invalid x-api-key")  # JWTs are not accepted here: same as any unknown key
         claims = await self._jwt.verify(token)
-        tier = claims.tier or await self._users.tier_of(claims.subject)
+        stored_tier, billing_account = await self._users.profile_of(claims.subject)
         return Principal(
-            user_id=claims.subject, key_id=None, tier=tier, via="jwt",
+            user_id=claims.subject, key_id=None, tier=claims.tier or stored_tier, via="jwt",
             scopes=frozenset({PROXY_SCOPE}), is_admin=self._admin_role in claims.roles,
+            billing_account=billing_account,
         )  # fmt: skip
 
 

@@ -22,6 +22,8 @@ class Principal:
     via: Literal["api_key", "jwt"]
     scopes: frozenset[str] = field(default_factory=frozenset)
     is_admin: bool = False
+    billing_account: str | None = None
+    """The Lago subscription the user's usage is billed to (None: metering's default mapping)."""
 
 
 def require_scope(principal: Principal, scope: str) -> None:

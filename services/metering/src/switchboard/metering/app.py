@@ -72,6 +72,7 @@ class MeteringService:
                 DeadLetters(js, subjects),
                 batch_size=settings.lago_batch_size,
                 flush_interval=settings.lago_flush_interval,
+                ack_wait=settings.ack_wait,
             )
             await _until_stopped(consumer.run(stopping), stopping)
         finally:

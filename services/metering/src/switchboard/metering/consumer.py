@@ -26,11 +26,10 @@ from switchboard.metering.billing import Biller
 from switchboard.metering.dead_letters import DeadLetters
 from switchboard.metering.ledger import Ledger
 
-__all__ = ["ACK_WAIT_SECONDS", "UsageConsumer"]
+__all__ = ["UsageConsumer"]
 
 logger = logging.getLogger(__name__)
 
-ACK_WAIT_SECONDS = 30.0
 MAX_ACK_PENDING = 1000
 WORKERS = 2
 """Batches in flight per replica: one is written and billed while the next is fetched."""
@@ -47,10 +46,12 @@ class UsageConsumer:
         *,
         batch_size: int,
         flush_interval: float,
+        ack_wait: float,
     ) -> None:
         self._js, self._subjects, self._ledger = js, subjects, ledger
         self._biller, self._dead_letters = biller, dead_letters
         self._batch_size, self._flush_interval = batch_size, flush_interval
+        self._ack_wait = ack_wait
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until ``stopping`` is set; the batch in hand is finished first."""
@@ -76,7 +77,7 @@ class UsageConsumer:
             durable_name=self._subjects.usage_consumer,
             filter_subject=self._subjects.completion_recorded_all,
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=ACK_WAIT_SECONDS,
+            ack_wait=self._ack_wait,
             max_ack_pending=MAX_ACK_PENDING,
             max_deliver=-1,  # a completion is never given up on; permanent failures go to the dead-letter stream
         )
@@ -117,7 +118,7 @@ class UsageConsumer:
         return batch
 
     async def _settle(self, batch: list[Msg]) -> None:
-        keepalive = asyncio.create_task(_keep_in_progress(batch))
+        keepalive = asyncio.create_task(_keep_in_progress(batch, self._ack_wait / 3))
         try:
             await self._bill(batch)
         except asyncio.CancelledError:
@@ -151,9 +152,9 @@ class UsageConsumer:
             await msg.ack()
 
 
-async def _keep_in_progress(batch: list[Msg]) -> None:
+async def _keep_in_progress(batch: list[Msg], every: float) -> None:
     while True:
-        await asyncio.sleep(ACK_WAIT_SECONDS / 3)
+        await asyncio.sleep(every)
         for msg in batch:
             with contextlib.suppress(nats.errors.Error):
                 await msg.in_progress()

@@ -76,7 +76,8 @@ class EventMapper:
         return f"{completion.request_id}:{metric.code}"
 
     def subscription_id(self, completion: CompletionRecorded) -> str:
-        return self._template.replace("{user_id}", completion.user_id)
+        """The user's own billing account when their record names one, else the template's."""
+        return completion.billing_account or self._template.replace("{user_id}", completion.user_id)
 
     def events(self, completion: CompletionRecorded) -> list[dict[str, Any]]:
         """The Lago ``event`` objects of one completion, one per billable metric."""

@@ -52,6 +52,13 @@ class MeteringSettings(CommonSettings):
         description="Seconds a partial batch waits for more completions before it is sent.",
         gt=0,
     )
+    ack_wait: float = Field(
+        30.0,
+        validation_alias="SWITCHBOARD_METERING_ACK_WAIT",
+        description="Seconds JetStream waits for a replica's ack before handing its messages to another: how soon "
+        "the batch of a crashed replica is billed by the others (live replicas keep theirs with in-progress acks).",
+        ge=2,
+    )
     lago_timeout: float = Field(
         10.0,
         validation_alias="SWITCHBOARD_LAGO_TIMEOUT",

@@ -57,6 +57,7 @@ def completion_event(
         targets_tried=targets_tried,
         streamed=request.stream and request.endpoint == "messages",
         byok=byok,
+        billing_account=request.billing_account,
         status=outcome.status,
         http_status=outcome.http_status,
         error_type=outcome.error_type,

@@ -164,10 +164,10 @@ class KeyStore:
             row = (await session.execute(query)).scalar_one_or_none()
         if row is None:
             return None
-        tier = await self._users.tier_of(row.user_id)
+        tier, billing_account = await self._users.profile_of(row.user_id)
         principal = Principal(
             user_id=row.user_id, key_id=row.key_id, tier=tier, via="api_key",
-            scopes=frozenset(row.scopes or ()), is_admin=row.is_admin,
+            scopes=frozenset(row.scopes or ()), is_admin=row.is_admin, billing_account=billing_account,
         )  # fmt: skip
         entry = _Cached(principal, row.secret_hash, _aware(row.expires_at), now + self._cache_ttl)
         if self._cache_ttl > 0:

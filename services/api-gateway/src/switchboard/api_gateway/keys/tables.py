@@ -22,6 +22,8 @@ class UserRow(Base):
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     tier: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    billing_account: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    """The Lago subscription (``external_subscription_id``) the user's usage is billed to; None: the default."""
 
 
 class ApiKeyRow(Base):

@@ -120,6 +120,7 @@ async def _command(
         body=text,
         reply_subject=state.bus.reply_subject(request_id),
         byok=await _byok(request, principal),
+        billing_account=principal.billing_account,
     )
 
 
