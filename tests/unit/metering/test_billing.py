@@ -45,9 +45,9 @@ async def test_retries_then_splits_a_422() -> None:
 
 
 async def test_a_refused_batch_rejects_each_completion() -> None:
-    lago = ScriptedLago([BatchAnswer(401, reject_all="401 nope")])
+    lago = ScriptedLago([BatchAnswer(400, reject_all="400 nope")])
     rejections = await _biller(lago).bill([completion(request_id="a"), completion(request_id="b")])
-    assert {r: v.reason for r, v in rejections.items()} == {"a": "401 nope", "b": "401 nope"}
+    assert {r: v.reason for r, v in rejections.items()} == {"a": "400 nope", "b": "400 nope"}
 
 
 async def test_chunks_and_dedupes_within_a_batch() -> None:

@@ -46,8 +46,13 @@ def test_single_event_duplicate_shape() -> None:
 
 def test_whole_batch_422_and_other_4xx_refuse_everything() -> None:
     assert classify(422, {}, _422({"events": ["too_many_events"]}), 101).reject_all
-    assert classify(401, {}, b'{"code":"unauthorized"}', 2).reject_all
     assert classify(400, {}, b"garbage", 2).reject_all
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_wrong_key_or_url_is_retried_not_dead_lettered(status: int) -> None:
+    answer = classify(status, {}, b'{"code":"unauthorized"}', 2)
+    assert answer.retry and answer.reject_all is None and not answer.rejected
 
 
 def test_backoff_is_full_jitter_within_cap() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from switchboard.common.database_urls import async_driver_url
 from switchboard.common.settings import CommonSettings
 
 __all__ = ["GatewaySettings"]
@@ -131,11 +132,4 @@ class GatewaySettings(CommonSettings):
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL: asyncpg for PostgreSQL, aiosqlite for SQLite."""
         url = self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'gateway.db'}"
-        for plain, async_driver in (
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("postgres://", "postgresql+asyncpg://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
-        ):
-            if url.startswith(plain):
-                return async_driver + url[len(plain) :]
-        return url
+        return async_driver_url(url)

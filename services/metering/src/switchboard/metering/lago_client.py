@@ -7,12 +7,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from switchboard.metering.backoff import server_wait_hint
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DUPLICATE", "BatchAnswer", "LagoClient", "classify"]
 
@@ -39,12 +42,20 @@ class BatchAnswer:
     """The whole batch was refused for good (4xx other than 429/422-per-event)."""
 
 
+_MISCONFIGURED = frozenset({401, 403, 404})
+"""Answers about the request (credentials, endpoint), not about any event in it."""
+
+
 def classify(status: int, headers: dict[str, str], body: bytes, size: int) -> BatchAnswer:
     """The meaning of Lago's answer to a batch of ``size`` events."""
     if 200 <= status < 300:
         return BatchAnswer(status, accepted=True)
     if status == 429 or status >= 500:
         return BatchAnswer(status, retry=True, wait_hint=server_wait_hint(headers))
+    if status in _MISCONFIGURED:
+        # A wrong key or URL says nothing about the events: dead-lettering them all would be wrong. Wait for the fix.
+        logger.error("Lago answered %d to a batch: check LAGO_API_URL and LAGO_API_KEY; retrying", status)
+        return BatchAnswer(status, retry=True)
     if status == 422:
         per_event = _per_event_errors(body, size)
         if per_event is not None:

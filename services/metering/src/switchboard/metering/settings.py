@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 
+from switchboard.common.database_urls import async_driver_url
 from switchboard.common.settings import CommonSettings
 from switchboard.metering.lago_events import DEFAULT_METRICS, PROPERTY_NAMES, BillableMetric
 
@@ -98,11 +99,4 @@ class MeteringSettings(CommonSettings):
             or self.database_url
             or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'metering.db'}"
         )
-        for plain, async_driver in (
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("postgres://", "postgresql+asyncpg://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
-        ):
-            if url.startswith(plain):
-                return async_driver + url[len(plain) :]
-        return url
+        return async_driver_url(url)
