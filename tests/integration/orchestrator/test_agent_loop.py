@@ -156,9 +156,19 @@ async def test_a_model_alias_selects_the_agent_its_model_prompt_and_tools(
     assert (completion.agent, completion.requested_model) == ("coder", "switchboard-coder")
 
 
-async def test_count_tokens_ignores_agent_mode(agent_gateway: Gateway, tool_broker: ToolBrokerStandIn) -> None:
+async def test_count_tokens_in_agent_mode_counts_the_agents_prompt_and_tools(
+    agent_gateway: Gateway, tool_broker: ToolBrokerStandIn, fake_anthropic: FakeAnthropic
+) -> None:
     await tool_broker.start()
-    body = message_body("count me", model="switchboard-coder")
+    prompt, marker = marked("count me")
+    plain = await agent_gateway.call(agent_gateway.request(message_body(prompt), endpoint="count_tokens"))
+    body = message_body(prompt, model="switchboard-coder")
     reply = await agent_gateway.call(agent_gateway.request(body, model="switchboard-coder", endpoint="count_tokens"))
-    assert json.loads(reply.only("body").data)["input_tokens"] > 0
-    assert tool_broker.listings == [], "no loop, so no tools were listed"
+
+    counted = fake_anthropic.requests_with_marker(marker)[-1].json
+    assert counted["model"] == "claude-sonnet-4-5" and "stream" not in counted
+    assert counted["system"] == "You are the coder agent."
+    offered = sorted({f"mcp__notes__{tool.name}" for tool in tool_broker.tools})
+    assert [tool["name"] for tool in counted["tools"]] == offered
+    assert json.loads(reply.only("body").data)["input_tokens"] > json.loads(plain.only("body").data)["input_tokens"]
+    assert len(tool_broker.listings) == 1, "no loop: the tools were listed once, to be counted"

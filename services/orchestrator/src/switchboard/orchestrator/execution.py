@@ -16,6 +16,7 @@ from switchboard.common.errors import ApiError, NotFoundError, OverloadedError, 
 from switchboard.common.events import ExecuteRequest, utc_now
 from switchboard.orchestrator.agents.agent_config import Agent, Agents
 from switchboard.orchestrator.agents.broker_client import ToolBroker
+from switchboard.orchestrator.agents.counting import agent_count_body
 from switchboard.orchestrator.agents.loop import AgentLoop
 from switchboard.orchestrator.agents.selection import routed_model, select_agent
 from switchboard.orchestrator.agents.trace import AgentTrace
@@ -104,8 +105,11 @@ class RequestRun:
         route = await self._route(routed_model(request, agent))
         body = await self._services.bodies.load(request)
         self._body = body
-        if agent is None or request.endpoint != "messages":  # count_tokens counts on the agent's model, no loop
+        if agent is None:
             await self._dispatch(route, body, self._writer, stream=request.stream)
+        elif request.endpoint == "count_tokens":  # no loop: the first call's prompt, with the agent's tools
+            counted = await agent_count_body(agent, request, body, self._services.tool_broker)
+            await self._dispatch(route, counted, self._writer, stream=False)
         else:
             await self._run_agent(agent, route, body)
 

@@ -31,6 +31,10 @@ class Conversation:
     def encoded(self) -> bytes:
         return dump_json(self._body).encode()
 
+    def counted(self) -> bytes:
+        """The body a ``count_tokens`` of the agent's first call sends: what the model will see, not streamed."""
+        return dump_json({key: value for key, value in self._body.items() if key != "stream"}).encode()
+
     def add_round(self, blocks: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> None:
         """The assistant's turn as it came (thinking and its signature included) and the tools' answers."""
         # The API refuses empty text blocks, which a model may emit right before a tool call.
