@@ -20,6 +20,7 @@ import pytest
 
 from fakes.anthropic_provider import FakeAnthropic
 from fakes.lago import FakeLago
+from support.metering import metering_env
 from support.processes import wait_until
 from support.stack import Stack
 from support.traffic import Traffic, billing_counts
@@ -37,13 +38,7 @@ def lago() -> Iterator[FakeLago]:
 
 
 def billing_env(lago: FakeLago) -> dict[str, str]:
-    return {
-        "LAGO_API_URL": lago.url,
-        "LAGO_API_KEY": lago.api_key,
-        "SWITCHBOARD_LAGO_FLUSH_INTERVAL": "0.2",
-        "SWITCHBOARD_METERING_ACK_WAIT": "5",  # a killed replica's batch is redelivered after 5 s, not 30
-        "SWITCHBOARD_LAGO_TIMEOUT": "2",
-    }
+    return metering_env(lago, lago_timeout=2)
 
 
 def start_stack(stack: Stack, lago: FakeLago, meterings: int = 1) -> None:

@@ -19,7 +19,7 @@ from switchboard.common.subjects import Subjects
 from switchboard.common.usage_events import MeteringStatus, QueryUsage, UsageReported
 from switchboard.orchestrator.usage_stream import UsageStream
 
-__all__ = ["MeteringHarness", "make_completion"]
+__all__ = ["MeteringHarness", "make_completion", "metering_env"]
 
 
 def make_completion(request_id: str, user_id: str = "alice", **fields: object) -> CompletionRecorded:
@@ -41,6 +41,18 @@ def make_completion(request_id: str, user_id: str = "alice", **fields: object) -
     return CompletionRecorded.model_validate({**values, **fields})
 
 
+def metering_env(lago: FakeLago | None, *, lago_timeout: float) -> dict[str, str]:
+    """What every test's metering runs with: quick flushes, quick redelivery, and the fake Lago if there is one."""
+    env = {
+        "SWITCHBOARD_LAGO_FLUSH_INTERVAL": "0.2",
+        "SWITCHBOARD_METERING_ACK_WAIT": "5",  # a killed replica's batch is redelivered after 5 s, not 30
+        "SWITCHBOARD_LAGO_TIMEOUT": str(lago_timeout),
+    }
+    if lago is not None:
+        env |= {"LAGO_API_URL": lago.url, "LAGO_API_KEY": lago.api_key}
+    return env
+
+
 class MeteringHarness:
     """One test's prefix, its NATS connection, and the metering processes it started."""
 
@@ -52,13 +64,9 @@ class MeteringHarness:
             "NATS_URL": nats_url,
             "SWITCHBOARD_SUBJECT_PREFIX": self.subjects.prefix,
             "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"),
-            "SWITCHBOARD_LAGO_FLUSH_INTERVAL": "0.2",
-            "SWITCHBOARD_METERING_ACK_WAIT": "5",  # a killed replica's batch is redelivered after 5 s, not 30
-            "SWITCHBOARD_LAGO_TIMEOUT": "1",
+            **metering_env(lago, lago_timeout=1),
             **env,
         }
-        if lago is not None:
-            self.env |= {"LAGO_API_URL": lago.url, "LAGO_API_KEY": lago.api_key}
         self.processes: list[ServiceProcess] = []
         self.nc: Client | None = None
 
