@@ -1,9 +1,9 @@
 """A real LiteLLM proxy as a child process, for tests that put Switchboard next to (or behind) it.
 
-LiteLLM is installed once, pinned, into `.cache/litellm/` with `uv pip install --target`, so its
-dependency pins never touch the workspace; the proxy runs as `python -S` with only that directory on
-`PYTHONPATH`. Every remote fetch LiteLLM does on its own (model cost map, beta headers, ...) is
-switched off by environment, since the test machines reach no network but package registries.
+LiteLLM is installed once, pinned, into a virtualenv of its own (`.cache/litellm-venv/`), so its
+dependency pins never touch the workspace. Every remote fetch LiteLLM does on its own (model cost map,
+beta headers, ...) is switched off by environment, since the test machines reach no network but package
+registries. The benchmark (`bench/`) runs the same proxy, with its own model list.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ import httpx
 
 from switchboard.cli.embedded_nats import free_port
 
-__all__ = ["LITELLM_TARGET", "LITELLM_VERSION", "MASTER_KEY", "OFFLINE_ENV", "LiteLLMProxy", "ensure_litellm"]
+__all__ = ["LITELLM_VENV", "LITELLM_VERSION", "MASTER_KEY", "OFFLINE_ENV", "LiteLLMProxy", "ensure_litellm"]
 
 # 1.108.7 is the newest release whose `[proxy]` extra resolves from the registry (1.108.8+ pin
 # `litellm-proxy*` releases that are not published there); it is after the compromised 1.82.7/1.82.8.
 LITELLM_VERSION = "1.108.7"
-LITELLM_TARGET = Path(__file__).resolve().parents[2] / ".cache" / "litellm"
+LITELLM_VENV = Path(__file__).resolve().parents[2] / ".cache" / "litellm-venv"
 MASTER_KEY = "sk-litellm-test"
 
 # Per-feature "use the bundled copy" switches (documented on LiteLLM's "Outbound Requests and Offline
@@ -51,19 +51,22 @@ OFFLINE_ENV = {
 _STAMP = ".switchboard-litellm-version"
 
 
-def ensure_litellm(target: Path = LITELLM_TARGET, version: str = LITELLM_VERSION) -> Path:
-    """Install `litellm[proxy]==version` into `target` unless it is already there; returns `target`."""
-    stamp = target / _STAMP
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with (target.parent / f"{target.name}.lock").open("w") as lock:
+def ensure_litellm(venv: Path = LITELLM_VENV, version: str = LITELLM_VERSION) -> Path:
+    """Install `litellm[proxy]==version` into the virtualenv `venv` unless it is there; returns its python."""
+    stamp = venv / _STAMP
+    python = venv / "bin" / "python"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test sessions install once, not over each other
-        if stamp.exists() and stamp.read_text() == version:
-            return target
-        shutil.rmtree(target, ignore_errors=True)
-        command = [_uv(), "pip", "install", "--quiet", "--python", sys.executable, "--target", str(target)]
-        subprocess.run([*command, f"litellm[proxy]=={version}"], check=True, timeout=900)
+        if stamp.exists() and stamp.read_text() == version and python.exists():
+            return python
+        shutil.rmtree(venv, ignore_errors=True)
+        uv = _uv()
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, timeout=120)
+        install = [uv, "pip", "install", "--quiet", "--python", str(python), f"litellm[proxy]=={version}"]
+        subprocess.run(install, check=True, timeout=900)
         stamp.write_text(version)
-    return target
+    return python
 
 
 def _uv() -> str:
@@ -88,6 +91,7 @@ class LiteLLMProxy:
         *,
         litellm_settings: Mapping[str, Any] | None = None,
         startup_timeout: float = 180.0,
+        model_list: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         self.upstream_base_url = upstream_base_url.rstrip("/")
         self.upstream_api_key = upstream_api_key
@@ -95,6 +99,8 @@ class LiteLLMProxy:
         self.workdir = workdir
         self.litellm_settings = {"num_retries": 0} if litellm_settings is None else dict(litellm_settings)
         self.startup_timeout = startup_timeout
+        self.model_list = None if model_list is None else [dict(entry) for entry in model_list]
+        """LiteLLM's own ``model_list``, replacing the ``openai/<model>`` entries built from ``models``."""
         self.port = 0
         self.startup_seconds: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -108,6 +114,10 @@ class LiteLLMProxy:
     @property
     def log_path(self) -> Path:
         return self.workdir / "litellm.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -125,7 +135,7 @@ class LiteLLMProxy:
             for model in self.models
         ]
         return {
-            "model_list": entries,
+            "model_list": entries if self.model_list is None else self.model_list,
             "general_settings": {"master_key": self.master_key},
             "litellm_settings": self.litellm_settings,
         }
@@ -133,18 +143,16 @@ class LiteLLMProxy:
     def start(self) -> None:
         if self._process is not None:
             raise RuntimeError("LiteLLMProxy already started")
-        target = ensure_litellm()
+        python = ensure_litellm()
         self.workdir.mkdir(parents=True, exist_ok=True)
         config_path = self.workdir / "config.yaml"
         config_path.write_text(json.dumps(self.config(), indent=2))  # JSON is YAML
         self.port = free_port()
-        command = [sys.executable, "-S", "-m", "litellm.proxy.proxy_cli", "--config", str(config_path)]
+        command = [str(python), "-m", "litellm.proxy.proxy_cli", "--config", str(config_path)]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         started = time.monotonic()
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                command, env=self._environment(target), cwd=self.workdir, stdout=log, stderr=log
-            )
+            self._process = subprocess.Popen(command, env=self._environment(), cwd=self.workdir, stdout=log, stderr=log)
         try:
             self._wait_until_live()
         except BaseException:
@@ -173,7 +181,7 @@ class LiteLLMProxy:
     ) -> None:
         self.stop()
 
-    def _environment(self, target: Path) -> dict[str, str]:
+    def _environment(self) -> dict[str, str]:
         """A clean environment: nothing of ours (DATABASE_URL, provider keys, proxies) leaks into LiteLLM."""
         home = self.workdir / "home"
         home.mkdir(exist_ok=True)
@@ -181,7 +189,6 @@ class LiteLLMProxy:
             "PATH": os.defpath,
             "HOME": str(home),
             "LANG": "C.UTF-8",
-            "PYTHONPATH": str(target),
             "PYTHONNOUSERSITE": "1",
             **OFFLINE_ENV,
         }

@@ -11,8 +11,18 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def new_id(prefix: str, length: int = 24) -> str:
-    """``<prefix>_`` followed by ``length`` random base62 characters."""
-    return prefix + "_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """``<prefix>_`` followed by ``length`` random base62 characters.
+
+    One read of the system's randomness, then base conversion: ``secrets.choice`` per character made a system
+    call per character, measurable on the request path. The random number has a byte per character (8 bits for
+    5.95 used), so the digits are uniform for all practical purposes.
+    """
+    value = int.from_bytes(secrets.token_bytes(length))
+    digits = []
+    for _ in range(length):
+        value, digit = divmod(value, 62)
+        digits.append(_ALPHABET[digit])
+    return prefix + "_" + "".join(digits)
 
 
 def new_request_id() -> str:

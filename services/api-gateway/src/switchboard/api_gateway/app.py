@@ -34,7 +34,7 @@ from switchboard.api_gateway.routes.mcp_proxy import tool_broker_router
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.api_gateway.state import GatewayState
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 _MODELS_TIMEOUT = 2.0
 _IDENTITY_TIMEOUT = httpx.Timeout(5.0)
@@ -61,6 +61,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     if settings.tool_broker_url:
         app.include_router(tool_broker_router(settings.tool_broker_url))
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app each worker process builds when ``SWITCHBOARD_GATEWAY_WORKERS`` > 1 (uvicorn's app factory)."""
+    return create_app(GatewaySettings())
 
 
 def _lifespan(settings: GatewaySettings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

@@ -17,6 +17,13 @@ class GatewaySettings(CommonSettings):
 
     host: str = Field("127.0.0.1", validation_alias="SWITCHBOARD_GATEWAY_HOST", description="Address to bind.")
     port: int = Field(8080, validation_alias="SWITCHBOARD_GATEWAY_PORT", description="TCP port to bind.")
+    workers: int = Field(
+        1,
+        ge=1,
+        validation_alias="SWITCHBOARD_GATEWAY_WORKERS",
+        description="Worker processes sharing the port, each with its own NATS connection and pools (one core "
+        "each is the usual choice). The database is migrated once before they start.",
+    )
     data_dir: Path = Field(
         Path(".switchboard"),
         validation_alias="SWITCHBOARD_DATA_DIR",

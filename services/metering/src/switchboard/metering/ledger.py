@@ -77,9 +77,10 @@ class Ledger:
             return
         rows = list({c.request_id: _row(c) for c in completions}.values())
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(_usage).values(rows).on_conflict_do_nothing(index_elements=["request_id"])
+        # Parameters apart from the statement: one compiled statement, cached, whatever the batch size.
+        statement = dialect.insert(_usage).on_conflict_do_nothing(index_elements=["request_id"])
         async with self._engine.begin() as connection:
-            await connection.execute(statement)
+            await connection.execute(statement, rows)
 
     async def mark_billed(self, request_ids: Sequence[str]) -> None:
         if not request_ids:

@@ -42,21 +42,34 @@ class StatusReporter:
         try:
             info = await self._js.consumer_info(stream, self._subjects.usage_consumer)
         except NotFoundError:
-            return 0, None
+            return await self._unconsumed(stream)
         pending = (info.num_pending or 0) + (info.num_ack_pending or 0)
         if not pending:
             return 0, None
         # Everything up to the ack floor is acked, so the first matching message after it is the oldest unbilled.
         floor = info.ack_floor.stream_seq if info.ack_floor else 0
+        return pending, await self._oldest_after(stream, floor)
+
+    async def _unconsumed(self, stream: str) -> tuple[int, datetime | None]:
+        """Before the consumer exists (a replica still starting) nothing is billed: the whole stream is pending."""
+        try:
+            state = (await self._js.stream_info(stream)).state
+        except NotFoundError:
+            return 0, None
+        if not state.messages:
+            return 0, None
+        return state.messages, await self._oldest_after(stream, max(state.first_seq - 1, 0))
+
+    async def _oldest_after(self, stream: str, seq: int) -> datetime | None:
         try:
             wildcard = self._subjects.completion_recorded_all
-            raw = await self._js.get_msg(stream, seq=floor + 1, subject=wildcard, next=True)
+            raw = await self._js.get_msg(stream, seq=seq + 1, subject=wildcard, next=True)
         except NotFoundError:
-            return pending, None
+            return None
         try:
-            return pending, CompletionRecorded.model_validate_json(raw.data or b"").occurred_at
+            return CompletionRecorded.model_validate_json(raw.data or b"").occurred_at
         except ValidationError:
-            return pending, raw.time
+            return raw.time
 
     async def _dead_letters(self) -> int:
         try:

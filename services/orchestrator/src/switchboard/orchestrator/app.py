@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import nats.errors
 from faststream.nats import NatsBroker
-from faststream.nats.subscriber.usecases.core_subscriber import CoreSubscriber
 from nats.aio.client import Client
+from nats.aio.subscription import Subscription
 
 from switchboard.common.events import ListModels, ModelsListed
 from switchboard.common.ids import new_id
@@ -23,7 +23,7 @@ from switchboard.orchestrator.byok_models import own_models
 from switchboard.orchestrator.completion import CompletionRecorder
 from switchboard.orchestrator.dispatcher import Dispatcher
 from switchboard.orchestrator.execution import Services
-from switchboard.orchestrator.handlers import SERVICE_NAME, register_handlers
+from switchboard.orchestrator.handlers import SERVICE_NAME, register_handlers, subscribe_requests
 from switchboard.orchestrator.models_catalog import agent_alias_models, list_models
 from switchboard.orchestrator.providers.anthropic import AnthropicProvider
 from switchboard.orchestrator.providers.base import Provider
@@ -102,7 +102,7 @@ class OrchestratorApp:
         self._http: httpx.AsyncClient | None = None
         self._providers: dict[str, Provider] = {}
         self._byok: ByokProviders | None = None
-        self._execute: CoreSubscriber | None = None
+        self._execute: Subscription | None = None
         self._dispatcher: Dispatcher | None = None
         self._drainer: SpoolDrainer | None = None
         self._stopping = False
@@ -161,7 +161,8 @@ class OrchestratorApp:
             tool_broker=ToolBroker(self.broker.connection, subjects),
         )
         self._dispatcher = Dispatcher(services, self.settings.max_inflight)
-        self._execute = register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)
+        register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)
+        self._execute = await subscribe_requests(self.broker.connection, subjects, self._dispatcher)
         await self.broker.start()
         await _wait_until_subscribed(self.broker.connection)
 
@@ -169,7 +170,8 @@ class OrchestratorApp:
         """Stop taking work, let running requests finish (up to ``grace``), then disconnect."""
         self._stopping = True
         if self._execute is not None:
-            await self._execute.stop()
+            with contextlib.suppress(nats.errors.Error):
+                await self._execute.unsubscribe()
         if self._dispatcher is not None:
             await self._dispatcher.drain(grace)
         if self._drainer is not None:

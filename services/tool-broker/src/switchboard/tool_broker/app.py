@@ -34,7 +34,7 @@ from switchboard.tool_broker.request_context import RequestIdMiddleware
 from switchboard.tool_broker.routes import connectors, health, polling, websocket
 from switchboard.tool_broker.settings import ToolBrokerSettings
 from switchboard.tool_broker.state import BrokerState
-from switchboard.tool_broker.stores import open_stores
+from switchboard.tool_broker.stores import KeyLister, open_stores
 
 __all__ = ["SERVICE_NAME", "create_app"]
 
@@ -87,7 +87,8 @@ async def _components(settings: ToolBrokerSettings, nc: NatsClient) -> tuple[Bro
     registry = ConnectionRegistry()
     local = LocalDelivery(nc, subjects, registry, settings.max_inflight_per_connection)
     registry.on_change = local.sync
-    registrations = Registrations(stores.servers)
+    registrations = Registrations(stores.servers, KeyLister(stores.js, subjects.tool_servers_bucket))
+    connections = KeyLister(stores.js, subjects.tool_connections_bucket)
     queue = PollQueue(stores, subjects)
     completions = Completions(nc, settings.result_max_bytes)
     dispatcher = Dispatcher(
@@ -99,7 +100,7 @@ async def _components(settings: ToolBrokerSettings, nc: NatsClient) -> tuple[Bro
         auth=Authenticator(nc, subjects, settings.auth_cache_ttl),
         registry=registry,
         registrations=registrations,
-        presence=Presence(stores.connections, instance, registry, settings.idle_timeout),
+        presence=Presence(stores.connections, connections, instance, registry, settings.idle_timeout),
         dispatcher=dispatcher,
         queue=queue,
         pollers=Pollers(stores, subjects, queue),

@@ -23,7 +23,7 @@ from switchboard.common.ids import new_id
 from switchboard.tool_broker.connections import Connection, ConnectionRegistry
 from switchboard.tool_broker.kv_keys import connection_key, user_filter
 from switchboard.tool_broker.registrations import Method
-from switchboard.tool_broker.stores import PRESENCE_TTL, entries
+from switchboard.tool_broker.stores import PRESENCE_TTL, KeyLister
 
 __all__ = ["POLL_LIVE_WINDOW", "Presence", "PresenceRecord"]
 
@@ -59,8 +59,11 @@ class _Poller:
 
 
 class Presence:
-    def __init__(self, kv: KeyValue, instance: str, registry: ConnectionRegistry, idle_timeout: float) -> None:
+    def __init__(
+        self, kv: KeyValue, lister: KeyLister, instance: str, registry: ConnectionRegistry, idle_timeout: float
+    ) -> None:
         self._kv = kv
+        self._lister = lister
         self._instance = instance
         self._registry = registry
         self._idle_timeout = idle_timeout
@@ -93,9 +96,9 @@ class Presence:
 
     async def of_user(self, user_id: str) -> list[PresenceRecord]:
         records: list[PresenceRecord] = []
-        for entry in await entries(self._kv, user_filter(user_id)):
+        for value in await self._lister.values(user_filter(user_id)):
             try:
-                record = PresenceRecord.model_validate_json(entry.value or b"")
+                record = PresenceRecord.model_validate_json(value)
             except ValidationError:
                 continue
             if record.user_id == user_id:

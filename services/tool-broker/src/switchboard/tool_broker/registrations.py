@@ -17,7 +17,7 @@ from switchboard.common.events import utc_now
 from switchboard.common.mcp_protocol import ToolDefinition, ToolSpec
 from switchboard.common.tool_events import McpTool
 from switchboard.tool_broker.kv_keys import server_key, user_filter
-from switchboard.tool_broker.stores import entries
+from switchboard.tool_broker.stores import KeyLister
 
 __all__ = ["Method", "Registrations", "ServerRecord", "mcp_tools"]
 
@@ -52,8 +52,9 @@ def mcp_tools(server_id: str, specs: Sequence[ToolSpec]) -> list[McpTool]:
 
 
 class Registrations:
-    def __init__(self, kv: KeyValue) -> None:
+    def __init__(self, kv: KeyValue, lister: KeyLister) -> None:
         self._kv = kv
+        self._lister = lister
 
     async def get(self, user_id: str, server_id: str) -> ServerRecord | None:
         try:
@@ -66,7 +67,7 @@ class Registrations:
         await self._kv.put(server_key(record.user_id, record.server_id), record.model_dump_json().encode())
 
     async def of_user(self, user_id: str) -> list[ServerRecord]:
-        records = [_parse(entry.value) for entry in await entries(self._kv, user_filter(user_id))]
+        records = [_parse(value) for value in await self._lister.values(user_filter(user_id))]
         return sorted((r for r in records if r is not None and r.user_id == user_id), key=lambda r: r.server_id)
 
 

@@ -9,16 +9,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
-from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+import nats.errors
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
 
 from switchboard.common.subjects import Subjects
 
-__all__ = ["PENDING_TTL", "PRESENCE_TTL", "QUEUE_MAX_AGE", "Stores", "entries", "open_stores"]
+__all__ = ["PENDING_TTL", "PRESENCE_TTL", "QUEUE_MAX_AGE", "KeyLister", "Stores", "open_stores"]
 
 PRESENCE_TTL = 30.0
 """Seconds a presence entry outlives its last refresh (replicas refresh theirs every ``PRESENCE_TTL / 3``)."""
@@ -74,17 +84,48 @@ async def _bucket(js: JetStreamContext, config: KeyValueConfig) -> KeyValue:
         return await js.key_value(config.bucket)
 
 
-async def entries(kv: KeyValue, key_filter: str) -> list[KeyValue.Entry]:
-    """The current entries whose keys match ``key_filter`` (e.g. ``<user>.*``); deleted keys are left out."""
-    watcher = await kv.watch(key_filter, ignore_deletes=True)
-    found: list[KeyValue.Entry] = []
-    try:
-        async with asyncio.timeout(_LIST_TIMEOUT):
-            async for entry in watcher:
-                if entry is None:
-                    break
-                if entry.value:
-                    found.append(entry)
-    finally:
-        await watcher.stop()  # type: ignore[no-untyped-call]
-    return found
+@dataclass(frozen=True, slots=True)
+class KeyLister:
+    """Reads the current values of one bucket's keys under a filter, e.g. ``<user>.*``."""
+
+    js: JetStreamContext
+    bucket: str
+
+    async def values(self, key_filter: str) -> list[bytes]:
+        """The value of every live key matching ``key_filter`` (deleted, purged and expired keys left out).
+
+        A pull consumer, not ``KeyValue.watch``: nats-py's watch may report "no more entries" from consumer info
+        taken after the server already pushed them, so a busy process got an empty list for a full bucket. Here
+        nothing moves before ``fetch``, so the consumer's pending count is the exact number of keys to read.
+        """
+        stream = f"KV_{self.bucket}"
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+            ack_policy=AckPolicy.NONE,
+            mem_storage=True,
+            inactive_threshold=_LIST_TIMEOUT * 2,  # the server removes it should the delete below not happen
+        )
+        subscription = await self.js.pull_subscribe(f"$KV.{self.bucket}.{key_filter}", stream=stream, config=config)
+        found: dict[str, bytes | None] = {}
+        name = ""
+        try:
+            info = await subscription.consumer_info()
+            name, remaining = info.name, info.num_pending or 0
+            async with asyncio.timeout(_LIST_TIMEOUT):
+                while remaining > 0:
+                    for msg in await subscription.fetch(remaining, timeout=_LIST_TIMEOUT):
+                        remaining = msg.metadata.num_pending or 0
+                        found[msg.subject] = None if _is_removal(msg.headers) else msg.data
+        finally:
+            await subscription.unsubscribe()
+            if name:
+                with contextlib.suppress(nats.errors.Error):
+                    await self.js.delete_consumer(stream, name)
+        return [value for value in found.values() if value]
+
+
+def _is_removal(headers: dict[str, str] | None) -> bool:
+    """A delete or purge marker, written by a client or by the server when an entry's TTL ran out."""
+    if not headers:
+        return False
+    return headers.get("KV-Operation") in ("DEL", "PURGE") or "Nats-Marker-Reason" in headers

@@ -1,6 +1,6 @@
 """What idle WebSocket connectors cost the tool-broker, and the round trip of a tool call through it.
 
-Run: ``.venv/bin/python benchmarks/tool_broker_capacity.py [--connections 1000] [--calls 500] [--compression]``.
+Run: ``.venv/bin/python bench/tool_broker_capacity.py [--connections 1000] [--calls 500] [--compression]``.
 Starts NATS, the api-gateway (the key authority) and one tool-broker as real processes on loopback, then:
 
 1. opens ``--connections`` WebSocket connectors (each registers its own MCP server, so the broker also holds one

@@ -1,6 +1,6 @@
 """Sustained billing throughput of one metering process: completions in JetStream -> events stored by a fake Lago.
 
-Run: ``.venv/bin/python benchmarks/metering_throughput.py [--events 20000] [--batch-size 100]``.
+Run: ``.venv/bin/python bench/metering_throughput.py [--events 20000] [--batch-size 100]``.
 Starts NATS and one metering process (SQLite ledger) on loopback with the fake Lago, publishes ``--events``
 completions to the usage stream first (so metering always has a backlog), then reports events/s from the first
 to the last event Lago stored, and checks each was billed exactly once.
