@@ -90,6 +90,12 @@ def _record(pid: int, output: Path) -> subprocess.Popen[bytes]:
 def _summary(out: Path, names: list[str], path: str, sample: dict[str, object], connections: int) -> str:
     lines = [f"## Profile: switchboard-{path}, wrk -c{connections}: {sample['requests_per_s']:.0f} req/s, "
              f"{sample['cpu_ms_per_request']:.2f} ms CPU per request", ""]  # fmt: skip
+    spent = sample["cpu_seconds"]
+    requests = sample["requests"]
+    if isinstance(spent, dict) and isinstance(requests, int) and requests:
+        lines += ["| process | CPU ms per request |", "|---|---:|"]
+        lines += [f"| {name} | {1000 * seconds / requests:.2f} |" for name, seconds in spent.items()]
+        lines.append("")
     for name in names:
         folded = out / f"{name}.folded"
         if not folded.exists():

@@ -155,6 +155,26 @@ async def test_tokens_over_the_minute_limit_block_the_next_request(limiter: Rate
     assert decision.retry_after == 40
 
 
+async def test_another_replicas_token_charges_count_once_the_cached_read_expires(
+    nats_url: str, nc: Client, subjects: Subjects
+) -> None:
+    reader = RateLimiter(nc.jetstream(), subjects, DEFAULT_TIERS, clock=at(NOW), token_read_ttl=0.3)
+    await reader.ensure_stream()
+    other = await nats.connect(nats_url)
+    try:
+        charger = RateLimiter(other.jetstream(), subjects, DEFAULT_TIERS, clock=at(NOW))
+        alice = user()
+        assert (await reader.admit(alice, "free")).allowed  # reads (and caches) an empty token counter
+        await charger.record_tokens(alice, 20_001)
+        assert (await reader.admit(alice, "free")).allowed  # the cached read, younger than its TTL
+        await asyncio.sleep(0.35)
+        decision = await reader.admit(alice, "free")
+    finally:
+        await other.drain()
+    assert not decision.allowed
+    assert decision.reason == "20000 tokens per minute"
+
+
 class _Unreachable:
     """A JetStream context that fails the test if the limiter touches it."""
 

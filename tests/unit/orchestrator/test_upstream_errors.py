@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-import httpx
+import aiohttp
 import pytest
+from aiohttp.client_reqrep import ConnectionKey
 
 from switchboard.common.errors import (
     ApiError,
     GatewayTimeoutError,
-    OverloadedError,
     SwitchboardError,
     UpstreamUnavailableError,
 )
@@ -47,21 +47,23 @@ def test_other_bodies_get_a_built_error(status: int, body: bytes, error_type: st
     }
 
 
-REQUEST = httpx.Request("POST", "https://user:secret@upstream.test/v1/messages")
+_KEY = ConnectionKey("upstream.test", 443, True, True, None, None, None, None)
+_SECRET_URL = "https://user:secret@upstream.test/v1/messages"
 
 
 @pytest.mark.parametrize(
     ("exc", "expected", "status"),
     [
-        (httpx.ConnectError("refused", request=REQUEST), UpstreamUnavailableError, 502),
-        (httpx.ConnectTimeout("slow", request=REQUEST), UpstreamUnavailableError, 502),
-        (httpx.ReadTimeout("slow", request=REQUEST), GatewayTimeoutError, 504),
-        (httpx.PoolTimeout("busy", request=REQUEST), OverloadedError, 529),
-        (httpx.RemoteProtocolError("peer closed", request=REQUEST), UpstreamUnavailableError, 502),
-        (httpx.DecodingError("bad gzip", request=REQUEST), ApiError, 500),
+        (aiohttp.ClientConnectorError(_KEY, ConnectionRefusedError(111, "refused")), UpstreamUnavailableError, 502),
+        # Connecting and waiting for a pooled connection (sized above the in-flight limit) share this one.
+        (aiohttp.ConnectionTimeoutError("slow"), UpstreamUnavailableError, 502),
+        (aiohttp.SocketTimeoutError("slow"), GatewayTimeoutError, 504),
+        (aiohttp.ServerDisconnectedError(), UpstreamUnavailableError, 502),
+        (aiohttp.ClientPayloadError("bad gzip"), UpstreamUnavailableError, 502),
+        (aiohttp.InvalidURL(_SECRET_URL), ApiError, 500),
     ],
 )
-def test_transport_failures(exc: httpx.HTTPError, expected: type[SwitchboardError], status: int) -> None:
+def test_transport_failures(exc: aiohttp.ClientError, expected: type[SwitchboardError], status: int) -> None:
     error = transport_failure("primary", exc)
     assert type(error) is expected
     assert error.status_code == status

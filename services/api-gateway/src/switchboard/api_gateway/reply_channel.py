@@ -53,7 +53,8 @@ class ReplyChannel:
         return frame.model_copy(update={"data": "".join(parts), "more": False})
 
     async def _next_raw(self, timeout: float) -> StreamFrame:
-        msg = await asyncio.wait_for(self._queue.get(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for, which makes a task per frame on Python 3.11
+            msg = await self._queue.get()
         if msg.headers and msg.headers.get("Status") == _NO_RESPONDERS:
             raise OverloadedError("No orchestrator is running; try again later.")
         frame = StreamFrame.model_validate_json(msg.data)

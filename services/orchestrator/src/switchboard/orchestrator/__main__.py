@@ -42,10 +42,8 @@ def main() -> None:
     except ValidationError as exc:
         sys.exit(f"switchboard-orchestrator: invalid configuration: {exc}")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO; keep provider URLs out of the logs.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # hpack logs every HTTP/2 header it encodes at DEBUG, provider keys included.
-    logging.getLogger("hpack").setLevel(logging.WARNING)
+    # aiohttp's client logs nothing per request at INFO; keep its DEBUG (headers, provider keys included) off.
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
     try:
         uvloop.run(serve(settings))  # the libuv loop: markedly less per-message overhead on the hot path
     except RouteConfigError as exc:

@@ -7,8 +7,9 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-import httpx
+import aiohttp
 import nats.errors
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
@@ -44,30 +45,41 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
 """On shutdown, how long running requests may still finish before they are cut off with a retryable 529."""
 SUBSCRIBE_TIMEOUT_SECONDS = 10.0
-UPSTREAM_WRITE_TIMEOUT = 60.0
 UPSTREAM_POOL_TIMEOUT = 10.0
 
 
-def build_http_client(settings: OrchestratorSettings) -> httpx.AsyncClient:
-    """The one upstream connection pool of a replica (HTTP/2 where the provider offers it)."""
-    timeout = httpx.Timeout(
-        connect=settings.upstream_connect_timeout,
-        read=settings.upstream_read_timeout,
-        write=UPSTREAM_WRITE_TIMEOUT,
-        pool=UPSTREAM_POOL_TIMEOUT,
+@dataclass(frozen=True)
+class UpstreamPool:
+    """The one upstream connection pool of a replica, and the timeouts its requests run with."""
+
+    session: aiohttp.ClientSession
+    timeout: aiohttp.ClientTimeout
+
+
+def build_upstream_pool(settings: OrchestratorSettings) -> UpstreamPool:
+    """aiohttp, HTTP/1.1 keep-alive: a twentieth of httpx's CPU per request in the bench (see bench/README.md).
+
+    Each in-flight request holds at most one connection; a few spare for model listing. Waiting for a pooled
+    connection counts against the connect timeout, as does connecting.
+    """
+    timeout = aiohttp.ClientTimeout(
+        connect=settings.upstream_connect_timeout + UPSTREAM_POOL_TIMEOUT,
+        sock_connect=settings.upstream_connect_timeout,
+        sock_read=settings.upstream_read_timeout,
     )
-    # Each in-flight request may hold one HTTP/1.1 connection; a few spare for model listing.
-    limits = httpx.Limits(max_connections=settings.max_inflight + 8, max_keepalive_connections=64)
-    return httpx.AsyncClient(http2=True, timeout=timeout, limits=limits)
+    connector = aiohttp.TCPConnector(limit=settings.max_inflight + 8, ttl_dns_cache=300, keepalive_timeout=60)
+    # No cookies kept between requests (they would cross users), and our own framing headers only.
+    session = aiohttp.ClientSession(connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())
+    return UpstreamPool(session, timeout)
 
 
-def build_providers(table: RoutingTable, client: httpx.AsyncClient, signer: ThinkingSigner) -> dict[str, Provider]:
+def build_providers(table: RoutingTable, pool: UpstreamPool, signer: ThinkingSigner) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
     for name, spec in table.providers.items():
         if spec.type == "anthropic":
-            providers[name] = AnthropicProvider(spec, client)
+            providers[name] = AnthropicProvider(spec, pool.session, pool.timeout)
         elif spec.type == "openai":
-            providers[name] = OpenAICompatibleProvider(spec, client, signer)
+            providers[name] = OpenAICompatibleProvider(spec, pool.session, pool.timeout, signer)
         else:
             providers[name] = DemoProvider(name)
     return providers
@@ -99,7 +111,7 @@ class OrchestratorApp:
             logger=logging.getLogger("switchboard.orchestrator.bus"),
             log_level=logging.DEBUG,
         )
-        self._http: httpx.AsyncClient | None = None
+        self._upstream: UpstreamPool | None = None
         self._providers: dict[str, Provider] = {}
         self._byok: ByokProviders | None = None
         self._execute: Subscription | None = None
@@ -134,10 +146,11 @@ class OrchestratorApp:
 
     async def start(self) -> None:
         logger.info("connecting to NATS")
-        self._http = build_http_client(self.settings)
+        self._upstream = pool = build_upstream_pool(self.settings)
         signer = thinking_signer(self.settings)
-        self._providers = build_providers(self._table, self._http, signer)
-        byok = ByokProviders(self._table.providers, self._http, signer, master_keys(self.settings.byok_keys),
+        self._providers = build_providers(self._table, pool, signer)
+        keys = master_keys(self.settings.byok_keys)
+        byok = ByokProviders(self._table.providers, pool.session, pool.timeout, signer, keys,
                              allow_private=self.settings.byok_allow_private)  # fmt: skip
         self._byok = byok
         await self.broker.connect()
@@ -179,8 +192,8 @@ class OrchestratorApp:
         # After a lost connection there is nothing left to drain.
         with contextlib.suppress(nats.errors.Error):
             await self.broker.stop()
-        if self._http is not None:
-            await self._http.aclose()
+        if self._upstream is not None:
+            await self._upstream.session.close()
 
 
 async def _wait_until_subscribed(connection: Client) -> None:

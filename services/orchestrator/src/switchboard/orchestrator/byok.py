@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv6Address
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
@@ -62,7 +62,8 @@ class ByokProviders:
     def __init__(
         self,
         specs: Mapping[str, ProviderSpec],
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
+        timeout: aiohttp.ClientTimeout,
         signer: ThinkingSigner,
         keys: MultiFernet | None,
         *,
@@ -70,6 +71,7 @@ class ByokProviders:
     ) -> None:
         self._specs = specs
         self._client = client
+        self._timeout = timeout
         self._signer = signer
         self._keys = keys
         self._allow_private = allow_private
@@ -88,8 +90,8 @@ class ByokProviders:
             base_url = credential.base_url.rstrip("/")
         own = dataclasses.replace(spec, api_key=self._open(name, credential.ciphertext), base_url=base_url)
         if own.type == "anthropic":
-            return AnthropicProvider(own, self._client)
-        return OpenAICompatibleProvider(own, self._client, self._signer)
+            return AnthropicProvider(own, self._client, self._timeout)
+        return OpenAICompatibleProvider(own, self._client, self._timeout, self._signer)
 
     def _open(self, name: str, ciphertext: str) -> SecretStr:
         if self._keys is None:

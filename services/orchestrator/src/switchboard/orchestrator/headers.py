@@ -15,7 +15,7 @@ PASSED_RESPONSE_HEADERS = frozenset({"retry-after", "retry-after-ms", "x-should-
 organisation headers describe *our* upstream account, not the client's, so they stay here."""
 
 # The gateway already strips these; dropping them again keeps a client credential from ever reaching a provider
-# and lets httpx own framing. ``anthropic-version`` is set from the request's own field below.
+# and lets the HTTP client own framing. ``anthropic-version`` is set from the request's own field below.
 _NEVER_FORWARDED = NEVER_FORWARDED | {"anthropic-version"}
 _OWN_PREFIX = "x-switchboard-"
 """Our own request headers (``x-switchboard-agent``…): they steer Switchboard and mean nothing to a provider."""

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
+import aiohttp
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -112,10 +112,12 @@ class ProviderSpec:
     read_timeout: float | None = None
     """Seconds this provider may stay silent; unset: SWITCHBOARD_UPSTREAM_READ_TIMEOUT."""
 
-    def timeout(self, default: httpx.Timeout) -> httpx.Timeout:
+    def timeout(self, default: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
         if self.read_timeout is None:
             return default
-        return httpx.Timeout(connect=default.connect, read=self.read_timeout, write=default.write, pool=default.pool)
+        return aiohttp.ClientTimeout(
+            total=default.total, connect=default.connect, sock_connect=default.sock_connect, sock_read=self.read_timeout
+        )
 
 
 @dataclass(frozen=True)

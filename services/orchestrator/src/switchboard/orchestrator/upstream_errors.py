@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+import aiohttp
 
 from switchboard.common.errors import (
     ApiError,
     GatewayTimeoutError,
-    OverloadedError,
     SwitchboardError,
     UpstreamUnavailableError,
     error_body,
@@ -24,29 +23,32 @@ MAX_ERROR_BODY_BYTES = 1024 * 1024
 """Bytes of an upstream error body kept: providers' are tiny, a misbehaving proxy's page need not be."""
 
 
-async def read_error_body(response: httpx.Response) -> bytes:
-    """The start of a streamed error response, without reading a huge body to its end."""
+async def read_error_body(response: aiohttp.ClientResponse) -> bytes:
+    """The start of an error response, without reading a huge body to its end."""
     body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) >= MAX_ERROR_BODY_BYTES:
+    while len(body) < MAX_ERROR_BODY_BYTES:
+        chunk = await response.content.read(MAX_ERROR_BODY_BYTES - len(body))
+        if not chunk:
             break
-    return bytes(body[:MAX_ERROR_BODY_BYTES])
+        body += chunk
+    return bytes(body)
 
 
 def dump_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def transport_failure(provider: str, exc: httpx.HTTPError) -> SwitchboardError:
-    """The client-facing error for an httpx failure. Names the provider only: never its URL or key."""
-    if isinstance(exc, httpx.PoolTimeout):
-        return OverloadedError(f"too many concurrent requests to upstream provider {provider}; retry")
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+def transport_failure(provider: str, exc: aiohttp.ClientError) -> SwitchboardError:
+    """The client-facing error for an HTTP client failure. Names the provider only: never its URL or key.
+
+    A connection that cannot be had in time (connecting, or waiting for the pool, which is sized above the
+    replica's in-flight limit) means the provider is unreachable; silence on an open connection is a timeout.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
         return UpstreamUnavailableError(f"upstream provider unreachable: {provider}")
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, aiohttp.ServerTimeoutError):
         return GatewayTimeoutError(f"upstream provider {provider} timed out")
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
         return UpstreamUnavailableError(f"connection to upstream provider {provider} failed")
     return ApiError(f"request to upstream provider {provider} failed")
 

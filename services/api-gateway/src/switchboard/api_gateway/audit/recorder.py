@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +44,9 @@ class AuditEntry:
     model: str | None = None
     client_address: str | None = None
     body_excerpt: str | None = None
+
+
+_ENTRY_FIELDS = tuple(field.name for field in fields(AuditEntry))
 
 
 class AuditRecorder:
@@ -149,7 +152,7 @@ class AuditRecorder:
 
 
 def _row_values(entry: AuditEntry) -> dict[str, Any]:
-    values = asdict(entry)
+    values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}  # not asdict(): it deep-copies each value
     for column, length in COLUMN_LENGTHS.items():
         values[column] = _clean(values[column], length)
     values["body_excerpt"] = _clean(entry.body_excerpt, None)

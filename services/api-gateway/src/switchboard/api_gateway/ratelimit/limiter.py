@@ -5,6 +5,10 @@ Fixed windows aligned to the clock: requests per minute (``rpm.<epoch minute>``)
 feed). Each request increments its request counters; a denied request takes its increments back, so hammering a
 blocked window does not eat the daily quota. Old windows expire with the stream's ``max_age``.
 
+Token counters are read once per ``token_read_ttl`` (0.25 s) per user and window, not per request: a replica's
+own charges update its cached value at once, other replicas' within that time. Tokens are charged after the
+fact anyway, so the limit was never exact to the request.
+
 Failure policy: when NATS cannot answer (timeout, no JetStream, connection lost) ``admit`` fails OPEN and lets
 the request through, logging a warning at most once a minute. These limits protect fairness, not money (usage
 is billed from the usage stream), so a limiter outage must not turn into a gateway outage.
@@ -40,6 +44,7 @@ _STREAM_MAX_AGE = 2 * _DAY + 600  # a day window outlives its day; the slack abs
 _WARNING_INTERVAL = 60.0
 _INCR = "Nats-Incr"
 _NATS_TROUBLE = (NatsError, TimeoutError)
+_MAX_CACHED_READS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,7 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.time,
         timeout: float = 0.5,
+        token_read_ttl: float = 0.25,
     ) -> None:
         self._js = js
         self._subjects = subjects
@@ -103,6 +109,9 @@ class RateLimiter:
         self._clock = clock
         self._timeout = timeout
         self._last_warning: float | None = None
+        self._token_read_ttl = token_read_ttl
+        self._token_reads: dict[str, tuple[float, int]] = {}
+        """Counter subject -> (monotonic time read, value)."""
 
     async def ensure_stream(self) -> None:
         """Create the counter stream, or bring an existing one to this configuration."""
@@ -154,9 +163,12 @@ class RateLimiter:
         subject = self._subjects.rate_counter(user_id, f"tpm.{int(now // _MINUTE)}")
         try:
             async with asyncio.timeout(self._timeout):
-                await self._js.publish(subject, b"", headers={_INCR: f"+{tokens}"})
+                ack = await self._js.publish(subject, b"", headers={_INCR: f"+{tokens}"})
         except _NATS_TROUBLE as exc:
             self._warn_open(exc, now)
+            return
+        if subject in self._token_reads and ack.val is not None:
+            self._token_reads[subject] = (self._token_reads[subject][0], int(ack.val))
 
     async def _count(self, user_id: str, limits: TierLimits, now: float) -> list[_Count]:
         """Every counter of the tier, the requests-per-minute one first when the tier has it."""
@@ -180,11 +192,18 @@ class RateLimiter:
         return _Count(subject, int(ack.val or 0), limit, unit, resets_at, incremented=True)
 
     async def _read(self, subject: str, limit: int, unit: str, resets_at: float) -> _Count:
+        now = time.monotonic()
+        cached = self._token_reads.get(subject)
+        if cached is not None and now - cached[0] < self._token_read_ttl:
+            return _Count(subject, cached[1], limit, unit, resets_at, incremented=False)
         try:
             message = await self._js.get_last_msg(self._stream, subject, direct=True)
+            value = int(json.loads(message.data or b"{}").get("val", 0))
         except NotFoundError:  # nothing charged in this window yet
-            return _Count(subject, 0, limit, unit, resets_at, incremented=False)
-        value = int(json.loads(message.data or b"{}").get("val", 0))
+            value = 0
+        if len(self._token_reads) > _MAX_CACHED_READS:
+            self._token_reads.clear()  # old windows' entries: simpler than tracking each one's age
+        self._token_reads[subject] = (now, value)
         return _Count(subject, value, limit, unit, resets_at, incremented=False)
 
     async def _take_back(self, counts: list[_Count]) -> None:

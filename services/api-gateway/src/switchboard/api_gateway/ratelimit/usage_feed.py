@@ -4,10 +4,14 @@ The orchestrator publishes ``CompletionRecorded`` to JetStream, and a core NATS 
 messages too. The queue group ``gateway-usage`` hands each event to exactly one gateway replica. A publish the
 orchestrator retried reaches core subscribers twice, so each replica ignores event ids it has just seen (best
 effort: a retry that lands on another replica is counted twice, which only tightens the limit briefly).
+
+Charges are gathered per user for ``flush_interval`` (0.1 s) and sent as one increment each, so a busy user
+costs a counter update per interval rather than per completion.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
@@ -35,11 +39,14 @@ _BARRIER_TIMEOUT = 5.0
 
 
 class UsageFeed:
-    def __init__(self, limiter: RateLimiter, subjects: Subjects) -> None:
+    def __init__(self, limiter: RateLimiter, subjects: Subjects, flush_interval: float = 0.1) -> None:
         self._limiter = limiter
         self._subjects = subjects
+        self._flush_interval = flush_interval
         self._subscription: Subscription | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._pending: dict[str, int] = {}
+        self._flushing: asyncio.Task[None] | None = None
 
     async def start(self, nc: NatsClient) -> None:
         """Subscribe; returns once the server routes completion events to this replica."""
@@ -53,6 +60,9 @@ class UsageFeed:
         if subscription is not None:
             with contextlib.suppress(NatsError):  # the connection may already be closed or draining
                 await subscription.unsubscribe()
+        if self._flushing is not None:
+            await self._flushing
+        await self._charge()
 
     async def _on_message(self, msg: Msg) -> None:
         try:
@@ -64,7 +74,20 @@ class UsageFeed:
             return
         # Cache reads are cheap for the provider and do not count against the limit.
         tokens = event.input_tokens + event.output_tokens + event.cache_creation_input_tokens
-        await self._limiter.record_tokens(event.user_id, tokens)
+        if tokens <= 0:
+            return
+        self._pending[event.user_id] = self._pending.get(event.user_id, 0) + tokens
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self._flush_interval)
+        self._flushing = None
+        await self._charge()
+
+    async def _charge(self) -> None:
+        pending, self._pending = self._pending, {}
+        await asyncio.gather(*(self._limiter.record_tokens(user, tokens) for user, tokens in pending.items()))
 
     def _already_seen(self, event_id: str) -> bool:
         if event_id in self._seen:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import AbstractAsyncContextManager
+from http import HTTPStatus
 
-import httpx
+import aiohttp
 
 from switchboard.orchestrator.headers import response_headers, upstream_request_headers
 from switchboard.orchestrator.providers.base import ModelInfo, ResponseSink, UpstreamCall
 from switchboard.orchestrator.providers.request_json import body_object
 from switchboard.orchestrator.route_config import ProviderSpec
 from switchboard.orchestrator.token_estimate import estimate_input_tokens
-from switchboard.orchestrator.upstream_errors import MAX_ERROR_BODY_BYTES, dump_json, read_error_body, transport_failure
+from switchboard.orchestrator.upstream_errors import dump_json, read_error_body, transport_failure
 
 __all__ = ["AnthropicProvider"]
 
@@ -26,13 +28,13 @@ MODELS_API_VERSION = "2023-06-01"
 
 
 class AnthropicProvider:
-    def __init__(self, spec: ProviderSpec, client: httpx.AsyncClient) -> None:
+    def __init__(self, spec: ProviderSpec, client: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout) -> None:
         self._spec = spec
         self._client = client
         self._models: list[ModelInfo] = []
         self._models_fetched_at = float("-inf")
         self._models_lock = asyncio.Lock()
-        self._timeout = spec.timeout(client.timeout)
+        self._timeout = spec.timeout(timeout)
 
     @property
     def name(self) -> str:
@@ -46,37 +48,35 @@ class AnthropicProvider:
                 await self._stream(call, sink)
             else:
                 await self._complete(call, sink)
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise transport_failure(self.name, exc) from exc
 
+    def _post(self, call: UpstreamCall) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        return self._client.post(self._url(call), data=_body(call), headers=self._headers(call), timeout=self._timeout)
+
     async def _stream(self, call: UpstreamCall, sink: ResponseSink) -> None:
-        async with self._client.stream(
-            "POST", self._url(call), content=_body(call), headers=self._headers(call), timeout=self._timeout
-        ) as r:
-            if r.status_code != httpx.codes.OK:
-                await sink.upstream_error(r.status_code, response_headers(r.headers.items()), await read_error_body(r))
+        async with self._post(call) as r:
+            if r.status != HTTPStatus.OK:
+                await sink.upstream_error(r.status, response_headers(r.headers.items()), await read_error_body(r))
                 return
             await sink.start_stream(response_headers(r.headers.items()))
-            async for chunk in r.aiter_bytes():
+            async for chunk in r.content.iter_any():
                 await sink.stream_bytes(chunk)
         await sink.finish_stream()
 
     async def _complete(self, call: UpstreamCall, sink: ResponseSink) -> None:
-        response = await self._client.post(
-            self._url(call), content=_body(call), headers=self._headers(call), timeout=self._timeout
-        )
-        await _answer(response, sink)
+        async with self._post(call) as response:
+            await _answer(response, await _read_capped(response), sink)
 
     async def _count_tokens(self, call: UpstreamCall, sink: ResponseSink) -> None:
-        response = await self._client.post(
-            self._url(call), content=_body(call), headers=self._headers(call), timeout=self._timeout
-        )
-        if _endpoint_missing(response, call.upstream_model):
+        async with self._post(call) as response:
+            content = await _read_capped(response)
+        if _endpoint_missing(response.status, content, call.upstream_model):
             # A proxy without count_tokens: an estimate beats an error, which makes Claude Code burn inference.
             estimate = estimate_input_tokens(body_object(call.body))
             await sink.body(200, {}, dump_json({"input_tokens": estimate}))
             return
-        await _answer(response, sink)
+        await _answer(response, content, sink)
 
     def _url(self, call: UpstreamCall) -> str:
         path = "/v1/messages/count_tokens" if call.endpoint == "count_tokens" else "/v1/messages"
@@ -96,15 +96,15 @@ class AnthropicProvider:
 
     async def _fetch_models(self) -> None:
         try:
-            response = await self._client.get(
+            async with self._client.get(
                 f"{self._spec.base_url}/v1/models",
                 params={"limit": 1000},
                 headers=upstream_request_headers({}, api_version=MODELS_API_VERSION, api_key=self._spec.api_key),
-                timeout=MODELS_TIMEOUT_SECONDS,
-            )
-            response.raise_for_status()
-            data = response.json().get("data")
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+                timeout=aiohttp.ClientTimeout(total=MODELS_TIMEOUT_SECONDS),
+                raise_for_status=True,
+            ) as response:
+                data = (await response.json(content_type=None)).get("data")
+        except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError) as exc:
             logger.warning("listing models of provider %s failed: %s", self.name, type(exc).__name__)
             # Keep what we had and try again a little later, not on every listing.
             self._models_fetched_at = time.monotonic() - MODELS_CACHE_SECONDS + MODELS_RETRY_SECONDS
@@ -122,16 +122,21 @@ def _body(call: UpstreamCall) -> bytes:
     return dump_json(payload).encode()
 
 
-async def _answer(response: httpx.Response, sink: ResponseSink) -> None:
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    """A success body whole; an error body only up to ``MAX_ERROR_BODY_BYTES``."""
+    return await response.read() if response.ok else await read_error_body(response)
+
+
+async def _answer(response: aiohttp.ClientResponse, content: bytes, sink: ResponseSink) -> None:
     headers = response_headers(response.headers.items())
-    if response.is_success:
-        await sink.body(response.status_code, headers, response.content.decode("utf-8", errors="replace"))
+    if response.ok:
+        await sink.body(response.status, headers, content.decode("utf-8", errors="replace"))
     else:
-        await sink.upstream_error(response.status_code, headers, response.content[:MAX_ERROR_BODY_BYTES])
+        await sink.upstream_error(response.status, headers, content)
 
 
-def _endpoint_missing(response: httpx.Response, model: str) -> bool:
+def _endpoint_missing(status: int, content: bytes, model: str) -> bool:
     """404/405 from a server lacking count_tokens, as opposed to Anthropic's 404 for an unknown model."""
-    if response.status_code == httpx.codes.METHOD_NOT_ALLOWED:
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
         return True
-    return response.status_code == httpx.codes.NOT_FOUND and model not in response.text
+    return status == HTTPStatus.NOT_FOUND and model not in content.decode("utf-8", errors="replace")

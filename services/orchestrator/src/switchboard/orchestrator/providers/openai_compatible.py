@@ -7,10 +7,11 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 
 from switchboard.common.anthropic import format_sse
 from switchboard.common.errors import UpstreamUnavailableError, error_body
@@ -24,7 +25,7 @@ from switchboard.orchestrator.translation.anthropic_openai.request import to_ope
 from switchboard.orchestrator.translation.anthropic_openai.response import to_anthropic_message
 from switchboard.orchestrator.translation.anthropic_openai.signatures import ThinkingSigner
 from switchboard.orchestrator.translation.anthropic_openai.stream import StreamTranslator
-from switchboard.orchestrator.upstream_errors import MAX_ERROR_BODY_BYTES, dump_json, read_error_body, transport_failure
+from switchboard.orchestrator.upstream_errors import dump_json, read_error_body, transport_failure
 
 __all__ = ["OpenAICompatibleProvider", "chat_completions_url"]
 
@@ -45,12 +46,14 @@ def _models_url(base_url: str) -> str:
 
 
 class OpenAICompatibleProvider:
-    def __init__(self, spec: ProviderSpec, client: httpx.AsyncClient, signer: ThinkingSigner) -> None:
+    def __init__(
+        self, spec: ProviderSpec, client: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout, signer: ThinkingSigner
+    ) -> None:
         self._spec = spec
         self._client = client
         self._signer = signer
         self._url = chat_completions_url(spec.base_url)
-        self._timeout = spec.timeout(client.timeout)
+        self._timeout = spec.timeout(timeout)
         self._models: list[ModelInfo] = []
         self._models_fetched_at = float("-inf")
         self._models_lock = asyncio.Lock()
@@ -78,7 +81,7 @@ class OpenAICompatibleProvider:
                 await self._stream(payload, context, sink)
             else:
                 await self._complete(payload, context, sink)
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise transport_failure(self.name, exc) from exc
 
     def _headers(self) -> dict[str, str]:
@@ -87,15 +90,18 @@ class OpenAICompatibleProvider:
             headers["authorization"] = f"Bearer {self._spec.api_key.get_secret_value()}"
         return headers
 
+    def _post(self, payload: dict[str, Any]) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        body = dump_json(payload).encode()
+        return self._client.post(self._url, data=body, headers=self._headers(), timeout=self._timeout)
+
     async def _complete(self, payload: dict[str, Any], context: _Context, sink: ResponseSink) -> None:
-        response = await self._client.post(
-            self._url, content=dump_json(payload).encode(), headers=self._headers(), timeout=self._timeout
-        )
-        if not response.is_success:
-            await _error(response.status_code, response.content[:MAX_ERROR_BODY_BYTES], response.headers, sink)
-            return
+        async with self._post(payload) as response:
+            if not response.ok:
+                await _error(response.status, await read_error_body(response), response.headers, sink)
+                return
+            content = await response.read()
         message = to_anthropic_message(
-            response.json(),
+            json.loads(content),
             requested_model=context.call.requested_model,
             stop_sequences=context.stop_sequences,
             signer=self._signer,
@@ -104,12 +110,9 @@ class OpenAICompatibleProvider:
         await sink.body(200, {}, dump_json(message))
 
     async def _stream(self, payload: dict[str, Any], context: _Context, sink: ResponseSink) -> None:
-        body = dump_json(payload).encode()
-        async with self._client.stream(
-            "POST", self._url, content=body, headers=self._headers(), timeout=self._timeout
-        ) as response:
-            if not response.is_success:
-                await _error(response.status_code, await read_error_body(response), response.headers, sink)
+        async with self._post(payload) as response:
+            if not response.ok:
+                await _error(response.status, await read_error_body(response), response.headers, sink)
                 return
             translator = StreamTranslator(
                 requested_model=context.call.requested_model,
@@ -142,12 +145,14 @@ class OpenAICompatibleProvider:
 
     async def _fetch_models(self) -> list[ModelInfo]:
         try:
-            response = await self._client.get(
-                _models_url(self._spec.base_url), headers=self._headers(), timeout=MODELS_TIMEOUT_SECONDS
-            )
-            response.raise_for_status()
-            data = response.json().get("data")
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            async with self._client.get(
+                _models_url(self._spec.base_url),
+                headers=self._headers(),
+                timeout=aiohttp.ClientTimeout(total=MODELS_TIMEOUT_SECONDS),
+                raise_for_status=True,
+            ) as response:
+                data = (await response.json(content_type=None)).get("data")
+        except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError) as exc:
             logger.warning("listing models of provider %s failed: %s", self.name, type(exc).__name__)
             return self._models  # keep the last good list
         return [_model_info(item) for item in data or [] if isinstance(item, dict) and isinstance(item.get("id"), str)]
@@ -169,13 +174,13 @@ async def _emit(sink: ResponseSink, events: list[tuple[str, dict[str, Any]]]) ->
 class _ChunkStream:
     """The JSON payloads of an OpenAI-style SSE stream; ``done`` once ``[DONE]`` arrived."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
         self.done = False
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         splitter = SseSplitter()
-        async for raw in self._response.aiter_bytes():
+        async for raw in self._response.content.iter_any():
             for event in splitter.feed(raw):
                 data = event_fields(event)[1].strip()
                 if data == _DONE:
