@@ -11,15 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
-_REPO = Path(__file__).resolve().parents[1]
-# The LiteLLM installer and launcher are the tests' own (tests/support), shared rather than copied.
-sys.path.insert(0, str(_REPO / "tests"))
+from bench.measure import LoadSettings
+from bench.profile import profile
+from bench.report import markdown, summarize
+from bench.runner import BenchOptions, run_bench
+from bench.targets import System
 
-from bench.measure import LoadSettings  # noqa: E402
-from bench.profile import profile  # noqa: E402
-from bench.report import markdown, summarize  # noqa: E402
-from bench.runner import BenchOptions, run_bench  # noqa: E402
-from bench.targets import System  # noqa: E402
+_REPO = Path(__file__).resolve().parents[1]
 
 _SYSTEMS: tuple[System, ...] = ("direct", "switchboard", "litellm")
 _PROFILES = ("native", "native-stream", "translated", "translated-stream")

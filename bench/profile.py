@@ -20,7 +20,7 @@ from bench.process_stats import ProcessMonitor
 from bench.systems import Systems
 from bench.wrk import find_wrk
 
-__all__ = ["profile", "top_functions"]
+__all__ = ["profile", "self_by_module", "top_functions"]
 
 _RATE = 250
 """py-spy samples per second: enough detail at a cost the services barely notice."""
@@ -53,6 +53,21 @@ def top_functions(folded: str, limit: int = _TOP) -> tuple[int, list[tuple[str, 
             inclusive[frame] += count
         own[frames[-1]] += count
     return total, [(frame, samples, own[frame]) for frame, samples in inclusive.most_common(limit)]
+
+
+def self_by_module(folded: str, limit: int = _TOP) -> tuple[int, list[tuple[str, int]]]:
+    """Total samples and where they were spent, by the source file of the innermost frame (its own code)."""
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        total += int(count_text)
+        leaf = stack.rsplit(";", 1)[-1]
+        start, end = leaf.rfind(" ("), leaf.rfind(":")
+        own[leaf[start + 2 : end] if 0 <= start < end else leaf] += int(count_text)
+    return total, own.most_common(limit)
 
 
 def profile(workdir: Path, cache_dir: Path, out: Path, path: str, *, duration: float, connections: int) -> str:
@@ -100,10 +115,13 @@ def _summary(out: Path, names: list[str], path: str, sample: dict[str, object], 
         folded = out / f"{name}.folded"
         if not folded.exists():
             continue
-        total, top = top_functions(folded.read_text())
+        text = folded.read_text()
+        total, top = top_functions(text)
         if not total:
             continue
-        lines += [f"### {name} ({total} samples)", "", "| function | inclusive | self |", "|---|---:|---:|"]
+        lines += [f"### {name} ({total} samples)", "", "Own time by source file:", "", "| file | self |", "|---|---:|"]
+        lines += [f"| `{module}` | {100 * count / total:.1f}% |" for module, count in self_by_module(text, 15)[1]]
+        lines += ["", "Functions with the most samples:", "", "| function | inclusive | self |", "|---|---:|---:|"]
         lines += [f"| `{frame}` | {100 * both / total:.1f}% | {100 * own / total:.1f}% |" for frame, both, own in top]
         lines.append("")
     return "\n".join(lines)

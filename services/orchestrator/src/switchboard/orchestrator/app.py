@@ -57,7 +57,7 @@ class UpstreamPool:
 
 
 def build_upstream_pool(settings: OrchestratorSettings) -> UpstreamPool:
-    """aiohttp, HTTP/1.1 keep-alive: a twentieth of httpx's CPU per request in the bench (see bench/README.md).
+    """aiohttp, HTTP/1.1 keep-alive: a fourteenth of httpx's CPU per request (``python -m bench.http_clients``).
 
     Each in-flight request holds at most one connection; a few spare for model listing. Waiting for a pooled
     connection counts against the connect timeout, as does connecting.

@@ -54,9 +54,11 @@ class ResponseWriter:
             raise UpstreamUnavailableError(f"upstream provider {self.provider} ended the stream early")
 
     async def body(self, status: int, headers: Mapping[str, str], text: str) -> None:
-        self.usage.observe_body(text)
         self.outcome.http_status = status
-        await self._reply.send("body", status=status, headers=headers, data=text)
+        try:
+            await self._reply.send("body", status=status, headers=headers, data=text)
+        finally:  # after: the client's answer does not wait for our bookkeeping (which must happen regardless)
+            self.usage.observe_body(text)
 
     async def upstream_error(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         data, error_type = upstream_error_body(status, body, self._request_id, self.provider)

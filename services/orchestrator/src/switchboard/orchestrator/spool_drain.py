@@ -23,6 +23,7 @@ FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 IDLE_RESCAN_SECONDS = 60.0
 """With nothing to do, look at the spool again this often (replicas may share a spool directory)."""
+_CANCEL_RETRY_SECONDS = 0.5
 
 
 class EventPublisher(Protocol):
@@ -46,11 +47,12 @@ class SpoolDrainer:
 
     async def stop(self) -> None:
         """Stop; whatever is still spooled stays on disk for the next start."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        await asyncio.wait({self._task})
-        self._task = None
+        task, self._task = self._task, None
+        # Again until it ends: a cancel that lands as a publish's reply arrives can be swallowed by the
+        # ``wait_for`` inside nats-py's request (Python 3.11), and one cancel would then leave stop() waiting forever.
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=_CANCEL_RETRY_SECONDS)
 
     async def keep(self, event_id: str, payload: bytes) -> None:
         """Spool an event its publisher gave up on (raises ``OSError`` if the disk refuses it too)."""

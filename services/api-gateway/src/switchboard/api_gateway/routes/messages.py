@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -14,6 +15,7 @@ from switchboard.api_gateway.disconnect import ClientDisconnectedError, unless_d
 from switchboard.api_gateway.forwarding import forwardable_headers
 from switchboard.api_gateway.http_errors import error_response
 from switchboard.api_gateway.principal import PROXY_SCOPE, Principal, require_scope
+from switchboard.api_gateway.ratelimit.limiter import RateDecision
 from switchboard.api_gateway.relay import ProviderError, first_answer, passed_headers, sse_stream
 from switchboard.api_gateway.reply_channel import ReplyChannel
 from switchboard.api_gateway.request_body import parse_head, read_body
@@ -52,19 +54,32 @@ async def _serve(request: Request, *, endpoint: Endpoint, force_stream: bool) ->
     api_version = request.headers.get("anthropic-version")
     if not api_version:
         raise InvalidRequestError("anthropic-version: header is required")
-    limits: dict[str, str] = {}
-    if endpoint == "messages":  # count_tokens is free and rate-limited separately by Anthropic too
-        decision = await state.limiter.admit(principal.user_id, principal.tier)
-        limits = decision.headers()
-        if not decision.allowed:
-            error = RateLimitedError(f"Rate limit exceeded for tier {principal.tier!r}: {decision.reason}.")
-            return error_response(request, error, headers=limits)
+    # count_tokens is free and rate-limited separately by Anthropic too. The limiter's round trip to NATS runs
+    # while the body is read and parsed; its decision still comes first, as if it had been taken before.
+    admission = _admission(state, principal) if endpoint == "messages" else None
     try:
-        command = await _command(request, state, principal, endpoint, api_version, force_stream)
-        request.state.model = command.model
+        command: ExecuteRequest | SwitchboardError = await _command(
+            request, state, principal, endpoint, api_version, force_stream
+        )
+    except SwitchboardError as exc:
+        command = exc
+    finally:
+        decision = await admission if admission is not None else None
+    limits = decision.headers() if decision is not None else {}
+    if decision is not None and not decision.allowed:
+        error = RateLimitedError(f"Rate limit exceeded for tier {principal.tier!r}: {decision.reason}.")
+        return error_response(request, error, headers=limits)
+    if isinstance(command, SwitchboardError):
+        return error_response(request, command, headers=limits)
+    request.state.model = command.model
+    try:
         return await _relay(request, state, command, limits)
     except SwitchboardError as exc:  # the request counted, so its answer still tells the client its budget
         return error_response(request, exc, headers=limits)
+
+
+def _admission(state: GatewayState, principal: Principal) -> asyncio.Task[RateDecision]:
+    return asyncio.ensure_future(state.limiter.admit(principal.user_id, principal.tier))
 
 
 async def _relay(request: Request, state: GatewayState, command: ExecuteRequest, limits: dict[str, str]) -> Response:
