@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.measure import LoadSettings, load
@@ -37,18 +38,21 @@ def _py_spy() -> str:
     return which
 
 
+def _samples(folded: str) -> Iterator[tuple[list[str], int]]:
+    """``(frames, count)`` per line of py-spy's collapsed stacks (outermost frame first)."""
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if stack and count_text.isdigit():
+            yield stack.split(";"), int(count_text)
+
+
 def top_functions(folded: str, limit: int = _TOP) -> tuple[int, list[tuple[str, int, int]]]:
     """Total samples and the ``limit`` functions with most inclusive samples: ``(function, inclusive, self)``."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in folded.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
+    for frames, count in _samples(folded):
         total += count
-        frames = stack.split(";")
         for frame in set(frames):
             inclusive[frame] += count
         own[frames[-1]] += count
@@ -59,14 +63,11 @@ def self_by_module(folded: str, limit: int = _TOP) -> tuple[int, list[tuple[str,
     """Total samples and where they were spent, by the source file of the innermost frame (its own code)."""
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in folded.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        total += int(count_text)
-        leaf = stack.rsplit(";", 1)[-1]
+    for frames, count in _samples(folded):
+        total += count
+        leaf = frames[-1]
         start, end = leaf.rfind(" ("), leaf.rfind(":")
-        own[leaf[start + 2 : end] if 0 <= start < end else leaf] += int(count_text)
+        own[leaf[start + 2 : end] if 0 <= start < end else leaf] += count
     return total, own.most_common(limit)
 
 

@@ -99,11 +99,15 @@ def _ratios(medians: dict[str, dict[str, float | None]]) -> dict[str, dict[str, 
         if ours is None or theirs is None:
             continue
         ratios[dialect] = {
-            key: (ours[key] / theirs[key]) if ours.get(key) and theirs.get(key) else None  # type: ignore[operator]
+            key: _ratio(ours[key], theirs.get(key))
             for key in ours
             if key.endswith(("_rps", "_cpu_ms")) or key.startswith("added_")
         }
     return ratios
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    return ours / theirs if ours and theirs else None
 
 
 def _memory(raw: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def _measure(options: BenchOptions, wrk: Wrk, systems: Systems) -> dict[str, Any
         monitor.stop()
     result: dict[str, Any] = {
         "targets": [t.name for t in targets],
-        "processes": {system: names for system, names in owners.items()},
+        "processes": owners,
         "idle_rss_bytes": idle_rss,
         "peak_rss_bytes": monitor.peaks(),
         "repetitions": reps,
