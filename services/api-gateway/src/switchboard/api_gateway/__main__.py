@@ -9,18 +9,15 @@ from functools import partial
 import uvicorn
 
 from switchboard.api_gateway.app import create_app
-from switchboard.api_gateway.database import create_engine, migrate
+from switchboard.api_gateway.database import migrated_engine
 from switchboard.api_gateway.settings import GatewaySettings
 
 WORKER_APP_FACTORY = "switchboard.api_gateway.app:app_from_environment"
 
 
 async def _migrate_once(settings: GatewaySettings) -> None:
-    engine = create_engine(settings.resolved_database_url())
-    try:
-        await migrate(engine)
-    finally:
-        await engine.dispose()
+    async with migrated_engine(settings.resolved_database_url()):
+        pass  # opening it migrated the schema: all the parent process has to do
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from switchboard.api_gateway.byok.crypto import SecretBox
 from switchboard.api_gateway.byok.store import ByokStore
-from switchboard.api_gateway.database import create_engine, migrate
+from switchboard.api_gateway.database import migrated_engine
 from switchboard.api_gateway.keys.store import CreatedKey, KeyStore
 from switchboard.api_gateway.keys.users import UserStore
 from switchboard.api_gateway.settings import GatewaySettings
@@ -17,15 +17,11 @@ __all__ = ["CreatedKey", "count_api_keys", "create_api_key", "rotate_byok_keys",
 
 @asynccontextmanager
 async def _stores(settings: GatewaySettings) -> AsyncIterator[tuple[KeyStore, UserStore]]:
-    engine = create_engine(settings.resolved_database_url())
-    try:
-        await migrate(engine)
+    async with migrated_engine(settings.resolved_database_url()) as engine:
         users = UserStore(engine, default_tier=settings.default_tier)
         keys = KeyStore(engine, users, cache_ttl=0)
         yield keys, users
         await keys.close()
-    finally:
-        await engine.dispose()
 
 
 async def create_api_key(
@@ -55,9 +51,5 @@ async def rotate_byok_keys(settings: GatewaySettings) -> int:
     box = SecretBox.from_setting(settings.byok_keys.get_secret_value() if settings.byok_keys else None)
     if box is None:
         raise ValueError("SWITCHBOARD_BYOK_KEYS is not set: there is nothing to rotate to")
-    engine = create_engine(settings.resolved_database_url())
-    try:
-        await migrate(engine)
+    async with migrated_engine(settings.resolved_database_url()) as engine:
         return await ByokStore(engine, box).rotate_all()
-    finally:
-        await engine.dispose()
