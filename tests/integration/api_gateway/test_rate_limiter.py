@@ -15,7 +15,6 @@ from typing import Any, cast
 import nats
 import pytest
 from nats.aio.client import Client
-from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from switchboard.api_gateway.ratelimit.limiter import RateLimiter
@@ -49,7 +48,7 @@ async def nc(nats_url: str, subjects: Subjects) -> AsyncIterator[Client]:
 
 @pytest.fixture
 async def limiter(nc: Client, subjects: Subjects) -> RateLimiter:
-    limiter = RateLimiter(nc.jetstream(), subjects, DEFAULT_TIERS, clock=at(NOW))
+    limiter = RateLimiter(nc, subjects, DEFAULT_TIERS, clock=at(NOW))
     await limiter.ensure_stream()
     return limiter
 
@@ -111,13 +110,14 @@ async def test_denied_requests_do_not_use_up_the_quota(nc: Client, subjects: Sub
     alice = user()
     for _ in range(25):
         await limiter.admit(alice, "free")
+    await limiter.settled()
     assert await counter(nc, subjects, subjects.rate_counter(alice, f"rpm.{int(NOW // 60)}")) == 10
     assert await counter(nc, subjects, subjects.rate_counter(alice, f"rpd.{int(NOW // 86400)}")) == 10
 
 
 async def test_the_daily_cap(nc: Client, subjects: Subjects) -> None:
     tiers = load_tiers('{"capped": {"requests_per_minute": null, "requests_per_day": 3}}')
-    limiter = RateLimiter(nc.jetstream(), subjects, tiers, clock=at(NOW))
+    limiter = RateLimiter(nc, subjects, tiers, clock=at(NOW))
     await limiter.ensure_stream()
     alice = user()
     decisions = [await limiter.admit(alice, "capped") for _ in range(5)]
@@ -135,7 +135,7 @@ async def test_replicas_on_separate_connections_share_the_counters(
 ) -> None:
     other = await nats.connect(nats_url)
     try:
-        replica = RateLimiter(other.jetstream(), subjects, DEFAULT_TIERS, clock=at(NOW))
+        replica = RateLimiter(other, subjects, DEFAULT_TIERS, clock=at(NOW))
         alice = user()
         admits = [(limiter if i % 2 else replica).admit(alice, "free") for i in range(20)]
         decisions = await asyncio.gather(*admits)
@@ -158,11 +158,11 @@ async def test_tokens_over_the_minute_limit_block_the_next_request(limiter: Rate
 async def test_another_replicas_token_charges_count_once_the_cached_read_expires(
     nats_url: str, nc: Client, subjects: Subjects
 ) -> None:
-    reader = RateLimiter(nc.jetstream(), subjects, DEFAULT_TIERS, clock=at(NOW), token_read_ttl=0.3)
+    reader = RateLimiter(nc, subjects, DEFAULT_TIERS, clock=at(NOW), read_ttl=0.3)
     await reader.ensure_stream()
     other = await nats.connect(nats_url)
     try:
-        charger = RateLimiter(other.jetstream(), subjects, DEFAULT_TIERS, clock=at(NOW))
+        charger = RateLimiter(other, subjects, DEFAULT_TIERS, clock=at(NOW))
         alice = user()
         assert (await reader.admit(alice, "free")).allowed  # reads (and caches) an empty token counter
         await charger.record_tokens(alice, 20_001)
@@ -175,6 +175,73 @@ async def test_another_replicas_token_charges_count_once_the_cached_read_expires
     assert decision.reason == "20000 tokens per minute"
 
 
+async def test_far_from_the_limit_a_replica_decides_on_its_last_acknowledged_total(
+    nats_url: str, nc: Client, subjects: Subjects
+) -> None:
+    tiers = load_tiers('{"busy": {"requests_per_minute": 1000}}')
+    fast = RateLimiter(nc, subjects, tiers, clock=at(NOW), read_ttl=0.3)
+    await fast.ensure_stream()
+    other = await nats.connect(nats_url)
+    try:
+        replica = RateLimiter(other, subjects, tiers, clock=at(NOW))
+        await replica.ensure_stream()
+        alice = user()
+        assert (await fast.admit(alice, "busy")).remaining == 999  # waited for its increment: the estimate is fresh
+        for _ in range(5):
+            await replica.admit(alice, "busy")
+        await replica.settled()
+        # Within read_ttl the fast replica decides without asking NATS, so it has not seen the other's five yet...
+        assert (await fast.admit(alice, "busy")).remaining == 998
+        await fast.settled()
+        await asyncio.sleep(0.35)
+        # ...once its last acknowledgement is older than that, it waits for its increment and sees them.
+        assert (await fast.admit(alice, "busy")).remaining == 1000 - 8
+        await fast.settled()
+    finally:
+        await other.drain()
+    assert await counter(nc, subjects, subjects.rate_counter(alice, f"rpm.{int(NOW // 60)}")) == 8
+
+
+async def test_a_burst_across_the_limit_overruns_it_by_at_most_one_request_per_other_replica(
+    nats_url: str, nc: Client, subjects: Subjects
+) -> None:
+    tiers = load_tiers('{"busy": {"requests_per_minute": 100}}')
+    first = RateLimiter(nc, subjects, tiers, clock=at(NOW))
+    await first.ensure_stream()
+    other = await nats.connect(nats_url)
+    try:
+        second = RateLimiter(other, subjects, tiers, clock=at(NOW))
+        await second.ensure_stream()
+        alice = user()
+        for i in range(89):  # in sequence: decided on each replica's estimate after its first
+            assert (await (first if i % 2 else second).admit(alice, "busy")).allowed
+        await asyncio.gather(first.settled(), second.settled())
+        burst = await asyncio.gather(*((first if i % 2 else second).admit(alice, "busy") for i in range(40)))
+        await asyncio.gather(first.settled(), second.settled())
+    finally:
+        await other.drain()
+    # Each replica may have decided one request on its estimate (both at 90, the edge of the last tenth) whose
+    # increment lands after the other replica's awaited ones filled the window: one extra at most, never more.
+    allowed = sum(decision.allowed for decision in burst)
+    assert 11 <= allowed <= 12
+    assert await counter(nc, subjects, subjects.rate_counter(alice, f"rpm.{int(NOW // 60)}")) == 89 + allowed
+
+
+async def test_one_replicas_requests_in_sequence_count_exactly(
+    nc: Client, subjects: Subjects, limiter: RateLimiter
+) -> None:
+    tiers = load_tiers('{"busy": {"requests_per_minute": 200, "requests_per_day": 300}}')
+    sequential = RateLimiter(nc, subjects, tiers, clock=at(NOW))
+    await sequential.ensure_stream()
+    alice = user()
+    decisions = [await sequential.admit(alice, "busy") for _ in range(210)]
+    assert [decision.allowed for decision in decisions] == [True] * 200 + [False] * 10
+    assert [decision.remaining for decision in decisions[:200]] == list(range(199, -1, -1))
+    await sequential.settled()
+    assert await counter(nc, subjects, subjects.rate_counter(alice, f"rpm.{int(NOW // 60)}")) == 200
+    assert await counter(nc, subjects, subjects.rate_counter(alice, f"rpd.{int(NOW // 86400)}")) == 200
+
+
 class _Unreachable:
     """A JetStream context that fails the test if the limiter touches it."""
 
@@ -183,7 +250,7 @@ class _Unreachable:
 
 
 async def test_an_unlimited_tier_never_touches_nats(subjects: Subjects) -> None:
-    limiter = RateLimiter(cast(JetStreamContext, _Unreachable()), subjects, DEFAULT_TIERS, clock=at(NOW))
+    limiter = RateLimiter(cast(Client, _Unreachable()), subjects, DEFAULT_TIERS, clock=at(NOW))
     decisions = [await limiter.admit(user(), "enterprise") for _ in range(50)]
     assert all(decision.allowed for decision in decisions)
     assert decisions[0].headers() == {
@@ -202,7 +269,7 @@ async def test_an_unknown_tier_gets_the_default_tier(limiter: RateLimiter) -> No
 
 async def test_a_new_minute_starts_a_fresh_window(nc: Client, subjects: Subjects) -> None:
     now = [NOW]
-    limiter = RateLimiter(nc.jetstream(), subjects, DEFAULT_TIERS, clock=lambda: now[0])
+    limiter = RateLimiter(nc, subjects, DEFAULT_TIERS, clock=lambda: now[0])
     await limiter.ensure_stream()
     alice = user()
     for _ in range(10):
@@ -223,7 +290,7 @@ async def test_nats_trouble_fails_open_and_warns_once(
 ) -> None:
     closed = await nats.connect(nats_url)
     await closed.close()
-    limiter = RateLimiter(closed.jetstream(), subjects, DEFAULT_TIERS, clock=at(NOW))
+    limiter = RateLimiter(closed, subjects, DEFAULT_TIERS, clock=at(NOW))
     with caplog.at_level(logging.WARNING, logger="switchboard.api_gateway.ratelimit.limiter"):
         decisions = [await limiter.admit(user(), "free") for _ in range(3)]
         await limiter.record_tokens(user(), 10)

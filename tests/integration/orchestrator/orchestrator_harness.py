@@ -60,9 +60,18 @@ class Reply:
             assert frame.kind != "end", f"ended before {kind}: {self.kinds()}"
         return frame
 
+    @property
+    def closed(self) -> bool:
+        """Whether the last frame ends the stream: ``end``, or under reply protocol 2 a final body or error."""
+        if not self.frames:
+            return False
+        last = self.frames[-1]
+        final = self.request.reply_protocol >= 2 and last.kind in ("body", "error") and not last.more
+        return last.kind == "end" or final
+
     async def finish(self, timeout: float = 15.0) -> Reply:
-        if not self.frames or self.frames[-1].kind != "end":
-            await self.until("end", timeout)
+        while not self.closed:
+            await self.next(timeout)
         await self.subscription.unsubscribe()
         assert [frame.seq for frame in self.frames] == list(range(len(self.frames)))
         return self

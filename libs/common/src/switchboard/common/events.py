@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ACCEPT_WINDOW_SECONDS",
     "SCHEMA_VERSION",
     "ApiKeyRevoked",
     "ByokCredential",
@@ -85,6 +86,14 @@ class ExecuteRequest(Envelope):
     """The caller's own provider keys by provider name; a route to one of them uses it instead of ours."""
     billing_account: str | None = None
     """The Lago subscription the user's usage is billed to, from the user's record (None: the default mapping)."""
+    reply_protocol: Literal[1, 2] = 1
+    """How the reply stream opens and closes (see ``StreamFrame``). 1: ``accepted`` first and ``end`` last, always.
+    2 (what gateways send): ``accepted`` only when no other frame goes out within ``ACCEPT_WINDOW_SECONDS`` (50 ms),
+    and no ``end`` after a final ``body`` or ``error``: two messages fewer on a fast non-streaming request."""
+
+
+ACCEPT_WINDOW_SECONDS = 0.05
+"""Reply protocol 2: an orchestrator that has sent nothing this long after taking a request sends ``accepted``."""
 
 
 class ByokCredential(BaseModel):
@@ -115,7 +124,9 @@ class StreamFrame(Envelope):
 
     Order on the wire: ``accepted`` first; ``heartbeat`` whenever the orchestrator has had nothing else to say
     for a heartbeat interval; then either ``response_head`` followed by ``sse`` frames (streaming) or ``body``
-    frames (non-streaming), or an ``error``; finally ``end``. ``seq`` counts from 0 without gaps. A payload
+    frames (non-streaming), or an ``error``; finally ``end``. Under ``ExecuteRequest.reply_protocol`` 2 the first
+    frame of any kind stands for ``accepted`` (sent only if nothing else is ready within the accept window), and
+    a final ``body`` or ``error`` stands for ``end``. ``seq`` counts from 0 without gaps. A payload
     too large for one NATS message is split over consecutive frames of the same kind, all but the last with
     ``more=True``.
     """

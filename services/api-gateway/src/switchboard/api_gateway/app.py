@@ -84,6 +84,7 @@ def _lifespan(settings: GatewaySettings) -> Callable[[FastAPI], AbstractAsyncCon
             await bus.start()
             stack.push_async_callback(bus.close)
             app.state.gateway = await _components(settings, engine, bus, nc, http)
+            stack.push_async_callback(app.state.gateway.limiter.settled)  # admitted requests' counts, before drain
             stack.push_async_callback(app.state.gateway.auth.keys.close)
             await CredentialResponder(nc, settings.subjects, app.state.gateway.auth).start()
             feed = UsageFeed(app.state.gateway.limiter, settings.subjects)
@@ -106,7 +107,7 @@ async def _components(
     keys = KeyStore(engine, users, cache_ttl=settings.auth_cache_ttl)
     await bus.on_key_revoked(keys)
     tiers = load_tiers(settings.tiers)
-    limiter = RateLimiter(nc.jetstream(), settings.subjects, tiers)
+    limiter = RateLimiter(nc, settings.subjects, tiers)
     await limiter.ensure_stream()
     return GatewayState(
         settings=settings,

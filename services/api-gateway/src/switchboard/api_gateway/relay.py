@@ -49,16 +49,21 @@ def with_request_id(data: str, request_id: str, status: int) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def first_answer(channel: ReplyChannel, settings: RelaySettings) -> StreamFrame:
-    """Wait (through heartbeats) for the frame that decides the HTTP status: head, body or error."""
+async def first_answer(channel: ReplyChannel, settings: RelaySettings, accept_timeout: float) -> StreamFrame:
+    """Wait (through ``accepted`` and heartbeats) for the frame that decides the HTTP status: head, body or error.
+
+    The first frame must come within ``accept_timeout`` (else 529: no orchestrator took the request); under reply
+    protocol 2 it may already be the answer.
+    """
+    frame = await channel.first_frame(accept_timeout)
     while True:
-        frame = await _next(channel, settings.idle_timeout)
         if frame.kind == "error":
             raise ProviderError(frame, channel.request_id)
         if frame.kind in ("response_head", "body"):
             return frame
         if frame.kind == "end":
             raise OrchestratorLostError("The orchestrator ended the request without an answer.")
+        frame = await _next(channel, settings.idle_timeout)
 
 
 async def _next(channel: ReplyChannel, timeout: float) -> StreamFrame:

@@ -32,14 +32,12 @@ class ReplyChannel:
     async def raw_message(self) -> Msg:
         return await self._queue.get()
 
-    async def wait_accepted(self, timeout: float) -> None:
-        """Return once an orchestrator took the request; 529 when none did in time."""
+    async def first_frame(self, timeout: float) -> StreamFrame:
+        """The frame by which an orchestrator took the request (``accepted``, or already its answer); 529 if none."""
         try:
-            frame = await self.next_frame(timeout)
+            return await self.next_frame(timeout)
         except TimeoutError:
             raise OverloadedError("No orchestrator accepted the request in time; try again.") from None
-        if frame.kind != "accepted":
-            raise OrchestratorLostError(f"Unexpected first frame '{frame.kind}' from the orchestrator.")
 
     async def next_frame(self, timeout: float) -> StreamFrame:
         """The next frame, with ``more=True`` continuations joined into one. Raises ``TimeoutError``."""

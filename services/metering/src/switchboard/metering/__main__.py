@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+
+import uvloop
 
 from switchboard.metering.app import create_app
 from switchboard.metering.settings import MeteringSettings
@@ -12,7 +13,7 @@ from switchboard.metering.settings import MeteringSettings
 def main() -> None:
     settings = MeteringSettings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(create_app(settings).run())
+    uvloop.run(create_app(settings).run())
 
 
 if __name__ == "__main__":

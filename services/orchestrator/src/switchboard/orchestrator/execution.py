@@ -85,7 +85,7 @@ class RequestRun:
 
     async def _attempt(self) -> None:
         try:
-            await self._reply.send("accepted")
+            await self._reply.accept()
             async with self._reply.heartbeats():
                 await self._serve()
         except asyncio.CancelledError:
@@ -201,7 +201,7 @@ class RequestRun:
         self.finishing = True
         latency_ms = (time.monotonic() - self._started) * 1000
         try:
-            await self._reply.send("end")
+            await self._reply.end()
         except nats.errors.Error as exc:
             logger.warning("request %s: end frame not sent: %s", self.request.request_id, type(exc).__name__)
         outcome = self._writer.outcome

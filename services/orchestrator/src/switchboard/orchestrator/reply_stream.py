@@ -1,6 +1,8 @@
 """The ordered stream of ``StreamFrame``s for one request: contiguous ``seq``, size-split data, heartbeats.
 
 Every frame goes out on one NATS connection under one lock, which is what keeps them in order on the wire.
+``accept()`` and ``end()`` follow the request's reply protocol: under protocol 2 the first frame of any kind
+stands for ``accepted`` and a final ``body`` or ``error`` for ``end``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from nats.aio.client import Client
 
-from switchboard.common.events import ExecuteRequest, FrameKind, StreamFrame
+from switchboard.common.events import ACCEPT_WINDOW_SECONDS, ExecuteRequest, FrameKind, StreamFrame
 
 __all__ = ["FRAME_HEADROOM_BYTES", "ReplyStream", "split_data"]
 
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 FRAME_HEADROOM_BYTES = 64 * 1024
 """Room left in a NATS message for the frame envelope around ``data``."""
 _MIN_DATA_BYTES = 1024
+_FINAL_KINDS: frozenset[FrameKind] = frozenset({"body", "error"})
 _WORST_CASE_ESCAPE = 6
 """Most bytes one character can take in JSON: a control character becomes ``\\u00XX``."""
 
@@ -58,6 +61,8 @@ class ReplyStream:
         self._seq = 0
         self._lock = asyncio.Lock()
         self._last_sent = time.monotonic()
+        self._last_kind: FrameKind | None = None
+        self._compact = request.reply_protocol >= 2
 
     @property
     def max_data_bytes(self) -> int:
@@ -68,6 +73,16 @@ class ReplyStream:
     def frames_sent(self) -> int:
         return self._seq
 
+    async def accept(self) -> None:
+        """Tell the gateway this replica took the request (protocol 2: only if nothing else goes out in time)."""
+        if not self._compact:
+            await self.send("accepted")
+
+    async def end(self) -> None:
+        """Close the stream (protocol 2: a final ``body`` or ``error`` already did)."""
+        if not (self._compact and self._last_kind in _FINAL_KINDS):
+            await self.send("end")
+
     async def send(
         self,
         kind: FrameKind,
@@ -76,36 +91,56 @@ class ReplyStream:
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        pieces = split_data(data, self.max_data_bytes)
         async with self._lock:
-            for index, piece in enumerate(pieces):
-                frame = StreamFrame(
-                    request_id=self._request.request_id,
-                    user_id=self._request.user_id,
-                    seq=self._seq,
-                    kind=kind,
-                    status=status,
-                    headers=dict(headers or {}),
-                    data=piece,
-                    more=index < len(pieces) - 1,
-                )
-                await self._connection.publish(self._request.reply_subject, frame.model_dump_json().encode())
-                self._seq += 1
-            self._last_sent = time.monotonic()
+            await self._send_locked(kind, data, status, headers)
+
+    async def _send_locked(
+        self, kind: FrameKind, data: str, status: int | None, headers: Mapping[str, str] | None
+    ) -> None:
+        pieces = split_data(data, self.max_data_bytes)
+        for index, piece in enumerate(pieces):
+            frame = StreamFrame(
+                request_id=self._request.request_id,
+                user_id=self._request.user_id,
+                seq=self._seq,
+                kind=kind,
+                status=status,
+                headers=dict(headers or {}),
+                data=piece,
+                more=index < len(pieces) - 1,
+            )
+            await self._connection.publish(self._request.reply_subject, frame.model_dump_json().encode())
+            self._seq += 1
+        self._last_sent = time.monotonic()
+        self._last_kind = kind
 
     @contextlib.asynccontextmanager
     async def heartbeats(self) -> AsyncIterator[None]:
-        """Send a heartbeat whenever nothing else went out for one interval, while the block runs."""
-        task = asyncio.create_task(self._beat(), name=f"heartbeat-{self._request.request_id}")
+        """Send a heartbeat whenever nothing else went out for one interval, while the block runs.
+
+        A timer starts the heartbeat task only when it first fires: most requests are answered before that.
+        """
+        first = ACCEPT_WINDOW_SECONDS if self._compact and self._seq == 0 else self._interval
+        beats: list[asyncio.Task[None]] = []
+        name = f"heartbeat-{self._request.request_id}"
+        timer = asyncio.get_running_loop().call_later(
+            first, lambda: beats.append(asyncio.create_task(self._beat(), name=name))
+        )
         try:
             yield
         finally:
-            task.cancel()
-            await asyncio.wait({task})
-            if not task.cancelled() and (error := task.exception()) is not None:
-                logger.warning("heartbeats for %s stopped: %r", self._request.request_id, error)
+            timer.cancel()
+            for task in beats:
+                task.cancel()
+                await asyncio.wait({task})
+                if not task.cancelled() and (error := task.exception()) is not None:
+                    logger.warning("heartbeats for %s stopped: %r", self._request.request_id, error)
 
     async def _beat(self) -> None:
+        if self._compact and self._seq == 0:
+            async with self._lock:
+                if self._seq == 0:  # the answer was not ready within the accept window
+                    await self._send_locked("accepted", "", None, None)
         while True:
             delay = self._last_sent + self._interval - time.monotonic()
             if delay > 0:

@@ -2,10 +2,19 @@
 
 Fixed windows aligned to the clock: requests per minute (``rpm.<epoch minute>``), requests per UTC day
 (``rpd.<epoch day>``) and tokens per minute (``tpm.<epoch minute>``, charged after each completion by the usage
-feed). Each request increments its request counters; a denied request takes its increments back, so hammering a
-blocked window does not eat the daily quota. Old windows expire with the stream's ``max_age``.
+feed). Each admitted request increments its request counters; a denied one does not (or takes its increments
+back), so hammering a blocked window does not eat the daily quota. Old windows expire with the stream's
+``max_age``.
 
-Token counters are read once per ``token_read_ttl`` (0.25 s) per user and window, not per request: a replica's
+A request far from its limits is decided on the counter's last acknowledged total and its increment published
+without waiting (see ``request_counters``), so a user's requests in sequence cost no round trip before they are
+admitted. Limits under ``EXACT_BELOW`` requests, and the last ``1/HEADROOM_DIVISOR`` of any limit, are decided on
+the awaited increment. So limits under 100 are exact across replicas; a larger window can be overrun by at most
+one request per gateway replica (each replica decides at most one request per counter before its increment is
+acknowledged), and only when other replicas cross the last tenth of the limit within one acknowledgement's age
+(``read_ttl`` at most).
+
+Token counters are read once per ``read_ttl`` (0.25 s) per user and window, not per request: a replica's
 own charges update its cached value at once, other replicas' within that time. Tokens are charged after the
 fact anyway, so the limit was never exact to the request.
 
@@ -24,13 +33,16 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
+from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js.api import StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
 
+from switchboard.api_gateway.ratelimit.request_counters import INCREMENT_HEADER, RequestCounters
 from switchboard.api_gateway.ratelimit.tiers import DEFAULT_TIER, DEFAULT_TIERS, TierLimits
 from switchboard.common.subjects import Subjects
 
@@ -42,9 +54,12 @@ _MINUTE = 60
 _DAY = 86_400
 _STREAM_MAX_AGE = 2 * _DAY + 600  # a day window outlives its day; the slack absorbs clock skew between replicas
 _WARNING_INTERVAL = 60.0
-_INCR = "Nats-Incr"
 _NATS_TROUBLE = (NatsError, TimeoutError)
 _MAX_CACHED_READS = 10_000
+EXACT_BELOW = 100
+"""Limits smaller than this are always decided on the awaited increment."""
+HEADROOM_DIVISOR = 10
+"""The last tenth of a limit is always decided on the awaited increment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +100,9 @@ class _Count:
     unit: str
     resets_at: float
     incremented: bool
+    """Already added to the NATS counter (a denied request takes it back)."""
+    estimated: bool = False
+    """Decided on the replica's estimate: to be added to the NATS counter if the request is admitted."""
 
     @property
     def over(self) -> bool:
@@ -94,27 +112,33 @@ class _Count:
 class RateLimiter:
     def __init__(
         self,
-        js: JetStreamContext,
+        nc: NatsClient,
         subjects: Subjects,
         tiers: Mapping[str, TierLimits],
         *,
         clock: Callable[[], float] = time.time,
         timeout: float = 0.5,
-        token_read_ttl: float = 0.25,
+        read_ttl: float = 0.25,
     ) -> None:
-        self._js = js
+        self._nc = nc
         self._subjects = subjects
         self._stream = subjects.rate_limit_stream
         self._tiers = tiers
         self._clock = clock
         self._timeout = timeout
         self._last_warning: float | None = None
-        self._token_read_ttl = token_read_ttl
+        self._read_ttl = read_ttl
+        self._requests = RequestCounters(nc, ttl=read_ttl, timeout=timeout)
         self._token_reads: dict[str, tuple[float, int]] = {}
         """Counter subject -> (monotonic time read, value)."""
 
+    @cached_property
+    def _js(self) -> JetStreamContext:
+        return self._nc.jetstream()
+
     async def ensure_stream(self) -> None:
-        """Create the counter stream, or bring an existing one to this configuration."""
+        """Create the counter stream, or bring an existing one to this configuration; subscribe the ack inbox."""
+        await self._requests.start()
         config = StreamConfig(
             name=self._stream,
             subjects=self._subjects.rate_limit_stream_subjects,
@@ -145,6 +169,12 @@ class RateLimiter:
             return RateDecision(True, limits.requests_per_minute, None, reset, None, None)
         blocking = [count for count in counts if count.over]
         if not blocking:
+            try:
+                for count in counts:
+                    if count.estimated:
+                        await self._requests.add_one_unacknowledged(count.subject)
+            except _NATS_TROUBLE as exc:
+                self._warn_open(exc, now)
             rpm = limits.requests_per_minute
             remaining = None if rpm is None else max(0, rpm - counts[0].value)
             return RateDecision(True, rpm, remaining, reset, None, None)
@@ -163,7 +193,7 @@ class RateLimiter:
         subject = self._subjects.rate_counter(user_id, f"tpm.{int(now // _MINUTE)}")
         try:
             async with asyncio.timeout(self._timeout):
-                ack = await self._js.publish(subject, b"", headers={_INCR: f"+{tokens}"})
+                ack = await self._js.publish(subject, b"", headers={INCREMENT_HEADER: f"+{tokens}"})
         except _NATS_TROUBLE as exc:
             self._warn_open(exc, now)
             return
@@ -174,27 +204,42 @@ class RateLimiter:
         """Every counter of the tier, the requests-per-minute one first when the tier has it."""
         minute = int(now // _MINUTE)
         minute_end = float((minute + 1) * _MINUTE)
-        pending: list[Coroutine[Any, Any, _Count]] = []
+        windows: list[tuple[str, int, str, float]] = []
         if limits.requests_per_minute is not None:
             subject = self._subjects.rate_counter(user_id, f"rpm.{minute}")
-            pending.append(self._increment(subject, limits.requests_per_minute, "requests per minute", minute_end))
+            windows.append((subject, limits.requests_per_minute, "requests per minute", minute_end))
         if limits.requests_per_day is not None:
             day = int(now // _DAY)
             subject = self._subjects.rate_counter(user_id, f"rpd.{day}")
-            pending.append(self._increment(subject, limits.requests_per_day, "requests per day", (day + 1) * _DAY))
+            windows.append((subject, limits.requests_per_day, "requests per day", float((day + 1) * _DAY)))
+        counts = self._estimated(windows)
+        pending: list[Coroutine[Any, Any, _Count]] = []
+        if counts is None:
+            counts = []
+            pending += [self._increment(*window) for window in windows]
         if limits.tokens_per_minute is not None:
             subject = self._subjects.rate_counter(user_id, f"tpm.{minute}")
             pending.append(self._read(subject, limits.tokens_per_minute, "tokens per minute", minute_end))
-        return list(await asyncio.gather(*pending))
+        return counts + list(await asyncio.gather(*pending)) if pending else counts
+
+    def _estimated(self, windows: list[tuple[str, int, str, float]]) -> list[_Count] | None:
+        """The request counters from the replica's estimates, or ``None`` unless every one is fresh."""
+        counts: list[_Count] = []
+        for subject, limit, unit, resets_at in windows:
+            total = self._requests.next_total(subject)
+            if total is None or limit < EXACT_BELOW or total > limit - limit // HEADROOM_DIVISOR:
+                return None
+            counts.append(_Count(subject, total, limit, unit, resets_at, incremented=False, estimated=True))
+        return counts
 
     async def _increment(self, subject: str, limit: int, unit: str, resets_at: float) -> _Count:
-        ack = await self._js.publish(subject, b"", headers={_INCR: "+1"})
-        return _Count(subject, int(ack.val or 0), limit, unit, resets_at, incremented=True)
+        total = await self._requests.add(subject, 1)
+        return _Count(subject, total, limit, unit, resets_at, incremented=True)
 
     async def _read(self, subject: str, limit: int, unit: str, resets_at: float) -> _Count:
         now = time.monotonic()
         cached = self._token_reads.get(subject)
-        if cached is not None and now - cached[0] < self._token_read_ttl:
+        if cached is not None and now - cached[0] < self._read_ttl:
             return _Count(subject, cached[1], limit, unit, resets_at, incremented=False)
         try:
             message = await self._js.get_last_msg(self._stream, subject, direct=True)
@@ -208,12 +253,16 @@ class RateLimiter:
 
     async def _take_back(self, counts: list[_Count]) -> None:
         """Undo a denied request's increments; if that fails the user is merely limited a little early."""
-        undo = [self._js.publish(count.subject, b"", headers={_INCR: "-1"}) for count in counts if count.incremented]
+        undo = [self._requests.add(count.subject, -1) for count in counts if count.incremented]
         try:
             async with asyncio.timeout(self._timeout):
                 await asyncio.gather(*undo)
         except _NATS_TROUBLE as exc:
             logger.debug("rate-limit increments not taken back: %r", exc)
+
+    async def settled(self) -> None:
+        """Return once the increments of admitted requests are all acknowledged (or given up)."""
+        await self._requests.settled()
 
     def _warn_open(self, exc: BaseException, now: float) -> None:
         if self._last_warning is None or now - self._last_warning >= _WARNING_INTERVAL:

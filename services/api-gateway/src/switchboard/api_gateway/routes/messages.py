@@ -136,6 +136,7 @@ async def _command(
         reply_subject=state.bus.reply_subject(request_id),
         byok=await _byok(request, principal),
         billing_account=principal.billing_account,
+        reply_protocol=2,
     )
 
 
@@ -151,8 +152,7 @@ def _with_stream_enabled(text: str) -> str:
 
 
 async def _answer(channel: ReplyChannel, state: GatewayState) -> StreamFrame:
-    await channel.wait_accepted(state.settings.accept_timeout)
-    return await first_answer(channel, state.relay)
+    return await first_answer(channel, state.relay, state.settings.accept_timeout)
 
 
 async def _relay_stream(channel: ReplyChannel, state: GatewayState, command: ExecuteRequest) -> AsyncIterator[bytes]:
