@@ -51,6 +51,8 @@ class SwitchboardStack:
     gateway_workers: int = 1
     port: int = field(default_factory=free_port)
     api_key: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Added to every service's environment (``bench.compare`` points ``PYTHONPATH`` at another revision)."""
     nats: EmbeddedNats | None = None
     _supervisor: Supervisor | None = None
     _children: dict[str, Child] = field(default_factory=dict)
@@ -113,6 +115,7 @@ class SwitchboardStack:
             "BENCH_UPSTREAM_API_KEY": _UPSTREAM_KEY,
             "SWITCHBOARD_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
 
     def _wait_healthy(self) -> None:

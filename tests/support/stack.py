@@ -81,6 +81,9 @@ class Stack:
     """Port of the first tool-broker, the one the gateway forwards ``/api/mcp/*`` to."""
     tool_brokers: list[tuple[int, ServiceProcess]] = field(default_factory=list)
     meterings: list[ServiceProcess] = field(default_factory=list)
+    orchestrator_ops_ports: list[int] = field(default_factory=list)
+    """``SWITCHBOARD_OPS_PORT`` of each orchestrator, in ``orchestrators`` order (``/metrics``, ``/readyz``)."""
+    metering_ops_ports: list[int] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -134,9 +137,11 @@ class Stack:
     def add_orchestrator(self) -> ServiceProcess:
         index = len(self.orchestrators)
         log = self.workdir / "logs" / f"orchestrator-{index}.log"
-        process = ServiceProcess("orchestrator", self.env(), log)
+        ops_port = free_port()
+        process = ServiceProcess("orchestrator", {**self.env(), "SWITCHBOARD_OPS_PORT": str(ops_port)}, log)
         process.start()
         self.orchestrators.append(process)
+        self.orchestrator_ops_ports.append(ops_port)
         return process
 
     def add_tool_broker(self) -> str:
@@ -159,9 +164,11 @@ class Stack:
     def add_metering(self, **env: str) -> ServiceProcess:
         """Start a metering replica (``env`` adds to the stack's, e.g. ``LAGO_API_URL``); it starts consuming."""
         log = self.workdir / "logs" / f"metering-{len(self.meterings)}.log"
-        process = ServiceProcess("metering", {**self.env(), **env}, log)
+        ops_port = free_port()
+        process = ServiceProcess("metering", {**self.env(), "SWITCHBOARD_OPS_PORT": str(ops_port), **env}, log)
         process.start()
         self.meterings.append(process)
+        self.metering_ops_ports.append(ops_port)
         return process
 
     def add_gateway(self) -> str:

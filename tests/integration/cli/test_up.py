@@ -102,6 +102,10 @@ async def test_up_serves_the_demo_model_and_stops_everything(tmp_path: Path) -> 
         assert status == {"user_id": "local", "connections": []}
         key_file = data_dir / "local-api-key"
         assert key_file.read_text().strip() == key
+        # `switchboard events inspect` finds the embedded server's monitoring endpoint through this file.
+        monitor = (data_dir / "nats-monitor-url").read_text().strip()
+        async with httpx.AsyncClient(timeout=10) as monitoring:
+            assert (await monitoring.get(f"{monitor}/varz")).json()["jetstream"]["config"]
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     finally:
         code = await first.stop(signal.SIGINT)
@@ -109,6 +113,7 @@ async def test_up_serves_the_demo_model_and_stops_everything(tmp_path: Path) -> 
     assert len(first.child_pids()) == 4
     assert all(_gone(pid) for pid in first.child_pids())
     assert not (data_dir / "nats-url").exists()
+    assert not (data_dir / "nats-monitor-url").exists()
 
     second = await _start(data_dir, port)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -19,16 +18,18 @@ from switchboard.common.subjects import Subjects
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def _exit_code(script: str, subject: str, nats_url: str) -> int:
-    env = {**os.environ, "NATS_URL": nats_url}  # noqa: TID251 - the probe reads NATS_URL as in its container
+def compose_healthcheck(service: str, port: int) -> list[str]:
+    """The service's healthcheck command in docker-compose.yml, pointed at ``port`` instead of the container's."""
+    test: list[str] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"][service]["healthcheck"][
+        "test"
+    ]
+    assert test[:2] == ["CMD", "python"], test
+    return [sys.executable, *(part.replace(":8090/", f":{port}/") for part in test[2:])]
+
+
+async def _exit_code(command: list[str]) -> int:
     probe = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        script,
-        subject,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
     return await asyncio.wait_for(probe.wait(), timeout=10)
 
@@ -62,9 +63,9 @@ async def test_compose_healthcheck_command_succeeds(
     process.start()
     try:
         await ping_service(nats_url, subjects.ping("tool-broker"))
-        healthcheck = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-nats-ping"]
-        assert await _exit_code(healthcheck, subjects.ping("tool-broker"), nats_url) == 0
-        assert await _exit_code(healthcheck, subjects.ping("nobody"), nats_url) != 0
+        port = int(process.env["SWITCHBOARD_TOOL_BROKER_PORT"])
+        assert await _exit_code(compose_healthcheck("tool-broker", port)) == 0
+        assert await _exit_code(compose_healthcheck("tool-broker", free_port())) != 0  # nothing listens there
     finally:
         process.stop(timeout=5)
     wait_until(lambda: not process.running, timeout=1, what="tool-broker to exit")

@@ -47,23 +47,66 @@ def test_each_service_is_built_configured_by_env_and_health_checked(compose: dic
     test = spec["healthcheck"]["test"]
     assert test[0] == "CMD"
     if service in {"orchestrator", "metering"}:
-        assert test[-1] == f"switchboard.{service}.ping"
+        # No API port: the ops server answers readiness on the port its environment names.
+        port = spec["environment"]["SWITCHBOARD_OPS_PORT"]
+        assert f"http://127.0.0.1:{port}/readyz" in test[-1]
 
 
 def test_one_public_port_routes_mcp_to_the_broker_and_the_rest_to_the_gateway(compose: dict[str, Any]) -> None:
     edge = compose["services"]["edge"]
-    assert edge["ports"] == ["127.0.0.1:8080:8080"]
+    assert edge["ports"][0] == "127.0.0.1:8080:8080"
     assert [name for name, spec in compose["services"].items() if "ports" in spec] == ["edge"]
     broker = compose["services"]["tool-broker"]["labels"]
     gateway = compose["services"]["api-gateway"]["labels"]
     assert broker["traefik.http.routers.tool-broker.rule"] == "PathPrefix(`/api/mcp`)"
-    assert gateway["traefik.http.routers.gateway.rule"] == "PathPrefix(`/`)"
-    assert int(broker["traefik.http.routers.tool-broker.priority"]) > int(
-        gateway["traefik.http.routers.gateway.priority"]
-    )
+    assert gateway["traefik.http.routers.gateway.rule"] == "PathPrefix(`/`) && !PathPrefix(`/metrics`)"
+    for router in ("", "-https"):
+        assert int(broker[f"traefik.http.routers.tool-broker{router}.priority"]) > int(
+            gateway[f"traefik.http.routers.gateway{router}.priority"]
+        )
     port = compose["services"]["tool-broker"]["environment"]["SWITCHBOARD_TOOL_BROKER_PORT"]
     assert broker["traefik.http.services.tool-broker.loadbalancer.server.port"] == port
     assert "/api/mcp/health" in " ".join(compose["services"]["tool-broker"]["healthcheck"]["test"])
+
+
+def test_https_entrypoint_with_lets_encrypt_and_a_redirect_from_http(compose: dict[str, Any]) -> None:
+    edge = compose["services"]["edge"]
+    flags = dict(flag.split("=", 1) for flag in edge["command"] if "=" in flag)
+    assert flags["--entrypoints.web.address"] == ":8080", "the local plain-HTTP entry stays"
+    assert flags["--entrypoints.websecure.address"] == ":443"
+    assert flags["--entrypoints.http.address"] == ":80"
+    assert flags["--entrypoints.http.http.redirections.entrypoint.to"] == "websecure"
+    assert flags["--entrypoints.http.http.redirections.entrypoint.scheme"] == "https"
+    assert flags["--certificatesresolvers.letsencrypt.acme.email"] == "${ACME_EMAIL:-}"
+    assert flags["--certificatesresolvers.letsencrypt.acme.tlschallenge"] == "true"
+    storage = flags["--certificatesresolvers.letsencrypt.acme.storage"]
+    assert any(volume.endswith(":" + storage.rpartition("/")[0]) for volume in edge["volumes"]), "certificates persist"
+    # Only loopback unless the operator opts in to exposing 80 and 443.
+    assert edge["ports"][1:] == [f"${{SWITCHBOARD_PUBLIC_ADDRESS:-127.0.0.1}}:{port}:{port}" for port in (80, 443)]
+
+
+@pytest.mark.parametrize(("service", "router", "path_rule"), [
+    ("api-gateway", "gateway-https", "!PathPrefix(`/metrics`)"),
+    ("tool-broker", "tool-broker-https", "PathPrefix(`/api/mcp`)"),
+])  # fmt: skip
+def test_https_routers_serve_the_domain_with_a_certificate(
+    compose: dict[str, Any], service: str, router: str, path_rule: str
+) -> None:
+    labels = compose["services"][service]["labels"]
+    prefix = f"traefik.http.routers.{router}"
+    assert labels[f"{prefix}.rule"] == f"Host(`${{SWITCHBOARD_DOMAIN:-localhost}}`) && {path_rule}"
+    assert labels[f"{prefix}.entrypoints"] == "websecure"
+    assert labels[f"{prefix}.tls.certresolver"] == "letsencrypt"
+    assert labels[f"{prefix}.service"] == router.removesuffix("-https")
+
+
+def test_metrics_are_never_routed_by_the_edge(compose: dict[str, Any]) -> None:
+    for service in ("api-gateway", "tool-broker"):
+        rules = [value for key, value in compose["services"][service]["labels"].items() if key.endswith(".rule")]
+        assert len(rules) == 2
+        for rule in rules:
+            # A rule reaches /metrics unless it excludes it or only matches /api/mcp.
+            assert "!PathPrefix(`/metrics`)" in rule or "PathPrefix(`/api/mcp`)" in rule
 
 
 def test_gateway_uses_postgres_and_listens_on_all_interfaces(compose: dict[str, Any]) -> None:

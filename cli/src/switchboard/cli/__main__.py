@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from switchboard.cli.connect.arguments import add_connect_arguments
+
+if TYPE_CHECKING:
+    from switchboard.api_gateway.settings import GatewaySettings
 
 __all__ = ["build_parser", "main"]
 
@@ -39,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = byok.add_parser("rotate", help="re-encrypt every stored key under the first SWITCHBOARD_BYOK_KEYS key")
     rotate.add_argument("--data-dir", type=Path, help="where the SQLite database is when DATABASE_URL is unset")
 
-    docs = commands.add_parser("docs", help="regenerate docs/configuration.md and docs/events.md")
+    docs = commands.add_parser("docs", help="regenerate docs/configuration.md, docs/events.md and docs/asyncapi.yaml")
     docs.add_argument("--out", type=Path, default=Path("docs"), help="directory to write to (default: docs)")
 
     metering = commands.add_parser("metering", help="billing operations").add_subparsers(dest="action", required=True)
@@ -48,11 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--server", help="NATS URL (default: $NATS_URL, else the server `switchboard up` runs)")
     replay.add_argument("--data-dir", type=Path, help="data dir of the `switchboard up` whose server to use")
 
-    tap = commands.add_parser("tap", help="print the messages on SUBJECT (wildcards allowed) until Ctrl-C")
+    events = commands.add_parser("events", help="watch and inspect the bus").add_subparsers(
+        dest="action", required=True
+    )
+    tail = events.add_parser("tail", help="print the messages on SUBJECT (wildcards allowed) until Ctrl-C")
+    tail.add_argument("subject", metavar="SUBJECT", nargs="?", help="default: every subject, e.g. 'switchboard.>'")
+    _add_tail_options(tail)
+    inspect = events.add_parser("inspect", help="server, streams, consumers, KV buckets and connections")
+    inspect.add_argument("--server", help=_SERVER_HELP)
+    inspect.add_argument("--monitor", help="monitoring URL (default: the one `switchboard up` runs, else :8222)")
+    inspect.add_argument("--json", action="store_true", help="one JSON document instead of tables")
+    inspect.add_argument("--data-dir", type=Path, help="data dir of the `switchboard up` whose server to inspect")
+
+    tap = commands.add_parser("tap", help="alias of `events tail`")
     tap.add_argument("subject", metavar="SUBJECT", help="e.g. 'switchboard.>'")
-    tap.add_argument("--server", help="NATS URL (default: $NATS_URL, else the server `switchboard up` runs)")
-    tap.add_argument("--max-chars", type=int, default=4000, help="cut payloads longer than this (0: never)")
-    tap.add_argument("--data-dir", type=Path, help="data dir of the `switchboard up` whose server to tap")
+    _add_tail_options(tap)
 
     connect = commands.add_parser(
         "connect",
@@ -61,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_connect_arguments(connect)
     return parser
+
+
+_SERVER_HELP = "NATS URL (default: $NATS_URL, else the server `switchboard up` runs)"
+
+
+def _add_tail_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", help=_SERVER_HELP)
+    parser.add_argument("--max-chars", type=int, default=4000, help="cut payloads longer than this (0: never)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per message (subject, headers, payload)")
+    parser.add_argument("--data-dir", type=Path, help="data dir of the `switchboard up` whose server to tap")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -93,7 +117,11 @@ def _run(args: argparse.Namespace) -> int:
         from switchboard.cli.keys import run_set_tier
 
         return run_set_tier(settings, args.user, args.tier)
-    from switchboard.cli.tap import resolve_nats_url, run_tap
+    return _run_bus_command(args, settings)
+
+
+def _run_bus_command(args: argparse.Namespace, settings: GatewaySettings) -> int:
+    from switchboard.cli.events.servers import resolve_monitor_url, resolve_nats_url
 
     configured = settings.nats_url if "nats_url" in settings.model_fields_set else None
     url = resolve_nats_url(args.server, configured, settings.data_dir, settings.nats_url)
@@ -101,7 +129,14 @@ def _run(args: argparse.Namespace) -> int:
         from switchboard.cli.metering import run_replay
 
         return run_replay(url, settings.subjects, args.limit)
-    return run_tap(url, args.subject, args.max_chars)
+    if args.command == "events" and args.action == "inspect":
+        from switchboard.cli.events.inspect import run_inspect
+
+        return run_inspect(url, resolve_monitor_url(args.monitor, settings.data_dir), args.json)
+    from switchboard.cli.events.tail import TailOptions, run_tail
+
+    subject = args.subject or f"{settings.subjects.prefix}.>"
+    return run_tail(url, TailOptions(subject, args.max_chars, args.json))
 
 
 def _run_connect(args: argparse.Namespace) -> int:

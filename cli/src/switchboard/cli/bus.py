@@ -31,11 +31,15 @@ class Bus:
         assert self.configured_url is not None
         return self.configured_url
 
+    @property
+    def monitor_url(self) -> str | None:
+        """The embedded server's HTTP monitoring endpoint (unknown for a server from ``NATS_URL``)."""
+        return None if self.embedded is None else f"http://127.0.0.1:{self.embedded.monitor_port}"
+
     def describe(self) -> str:
         if self.embedded is None:
             return f"{self.url} (from NATS_URL)"
-        monitor = f"http://127.0.0.1:{self.embedded.monitor_port}"
-        return f"{self.url} (embedded; store {self.embedded.store_dir}, monitoring {monitor})"
+        return f"{self.url} (embedded; store {self.embedded.store_dir}, monitoring {self.monitor_url})"
 
     def start(self) -> None:
         if self.embedded is not None:

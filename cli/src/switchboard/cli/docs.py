@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from switchboard.cli.asyncapi import render_asyncapi
 from switchboard.cli.config_reference import render_configuration
 from switchboard.cli.events_reference import render_events
 
@@ -13,6 +14,7 @@ __all__ = ["GENERATED", "run_docs"]
 GENERATED: dict[str, Callable[[], str]] = {
     "configuration.md": render_configuration,
     "events.md": render_events,
+    "asyncapi.yaml": render_asyncapi,
 }
 """File name under ``docs/`` -> the function that renders it."""
 

@@ -21,12 +21,14 @@ from switchboard.cli.health import HealthTimeoutError, wait_healthy
 from switchboard.cli.keys import KeyMinter, local_api_key, mint
 from switchboard.cli.supervisor import Supervisor, tail
 
-__all__ = ["NATS_URL_FILE", "SERVICES", "UpOptions", "instructions", "run_up"]
+__all__ = ["MONITOR_URL_FILE", "NATS_URL_FILE", "SERVICES", "UpOptions", "instructions", "run_up"]
 
 SERVICES = ("orchestrator", "tool_broker", "metering", "api_gateway")
 """Start order; the gateway comes last because its health check probes the others."""
 
 NATS_URL_FILE = "nats-url"
+MONITOR_URL_FILE = "nats-monitor-url"
+"""Under the data dir while ``up`` runs an embedded server: its monitoring URL (for ``switchboard events inspect``)."""
 """Written to the data dir while ``up`` runs, so that ``switchboard tap`` finds an embedded server."""
 
 HEALTH_TIMEOUT = 30.0
@@ -165,6 +167,7 @@ def _serve(options: UpOptions, settings: GatewaySettings, minter: KeyMinter) -> 
     supervisor = Supervisor(options.data_dir / "logs")
     bus: Bus | None = None
     nats_url_file = options.data_dir / NATS_URL_FILE
+    monitor_url_file = options.data_dir / MONITOR_URL_FILE
     try:
         api_key = _local_key(settings, minter)
         configured = settings.nats_url if "nats_url" in settings.model_fields_set else None
@@ -177,6 +180,8 @@ def _serve(options: UpOptions, settings: GatewaySettings, minter: KeyMinter) -> 
             raise StackFailedError(f"could not start nats-server: {exc}") from exc
         _say(f"NATS {bus.describe()}")
         nats_url_file.write_text(bus.url + "\n")
+        if bus.monitor_url is not None:
+            monitor_url_file.write_text(bus.monitor_url + "\n")
         _run_stack(options, supervisor, bus, api_key)
     except (KeyboardInterrupt, _Terminated):
         _ignore_stop_signals()
@@ -192,3 +197,4 @@ def _serve(options: UpOptions, settings: GatewaySettings, minter: KeyMinter) -> 
         if bus is not None:
             bus.close()
         nats_url_file.unlink(missing_ok=True)
+        monitor_url_file.unlink(missing_ok=True)

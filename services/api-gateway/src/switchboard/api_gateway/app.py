@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
@@ -23,15 +25,18 @@ from switchboard.api_gateway.http_errors import install_error_handlers
 from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
 from switchboard.api_gateway.keys.store import KeyStore
 from switchboard.api_gateway.keys.users import UserStore
+from switchboard.api_gateway.metrics import gateway_metrics, sample_nats_rtt
+from switchboard.api_gateway.metrics_middleware import MetricsMiddleware
 from switchboard.api_gateway.model_catalog import ModelCatalog
 from switchboard.api_gateway.ratelimit.limiter import RateLimiter
 from switchboard.api_gateway.ratelimit.tiers import load_tiers
 from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.request_context import RequestIdMiddleware
-from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, models, usage, users
+from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, metrics, models, usage, users
 from switchboard.api_gateway.routes.mcp_proxy import tool_broker_router
 from switchboard.api_gateway.settings import GatewaySettings
+from switchboard.api_gateway.shutdown import Drain
 from switchboard.api_gateway.state import GatewayState
 
 __all__ = ["app_from_environment", "create_app"]
@@ -41,10 +46,12 @@ _IDENTITY_TIMEOUT = httpx.Timeout(5.0)
 _BROKER_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 
-def create_app(settings: GatewaySettings) -> FastAPI:
+def create_app(settings: GatewaySettings, drain: Drain | None = None) -> FastAPI:
+    """The gateway; ``drain`` is started by the server on SIGTERM (``__main__``), else it never starts."""
+    drain = drain or Drain(settings.shutdown_grace)
     app = FastAPI(
         title="Switchboard api-gateway",
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, drain),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -55,8 +62,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(AuditMiddleware, recorder_getter=lambda: app.state.audit,
                        trust_forwarded=settings.trust_forwarded_for)  # fmt: skip
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=gateway_metrics())
     install_error_handlers(app)
-    for module in (messages, models, health, api_keys, users, byok, audit, usage):
+    for module in (messages, models, health, metrics, api_keys, users, byok, audit, usage):
         app.include_router(module.router)
     if settings.tool_broker_url:
         app.include_router(tool_broker_router(settings.tool_broker_url))
@@ -68,7 +76,7 @@ def app_from_environment() -> FastAPI:
     return create_app(GatewaySettings())
 
 
-def _lifespan(settings: GatewaySettings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(settings: GatewaySettings, drain: Drain) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -77,13 +85,15 @@ def _lifespan(settings: GatewaySettings) -> Callable[[FastAPI], AbstractAsyncCon
             await migrate(engine)
             nc = await nats.connect(servers=settings.nats_servers(), name="api-gateway", max_reconnect_attempts=-1)
             stack.push_async_callback(nc.drain)
+            rtt = asyncio.create_task(sample_nats_rtt(nc, gateway_metrics().nats_rtt))
+            stack.push_async_callback(_cancel, rtt)
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=_IDENTITY_TIMEOUT))
             # Forwarding to the tool-broker: long polls wait up to 30 s.
             app.state.tool_broker_http = await stack.enter_async_context(httpx.AsyncClient(timeout=_BROKER_TIMEOUT))
             bus = OrchestratorBus(nc, settings.subjects)
             await bus.start()
             stack.push_async_callback(bus.close)
-            app.state.gateway = await _components(settings, engine, bus, nc, http)
+            app.state.gateway = await _components(settings, engine, bus, nc, http, drain)
             stack.push_async_callback(app.state.gateway.limiter.settled)  # admitted requests' counts, before drain
             stack.push_async_callback(app.state.gateway.auth.keys.close)
             await CredentialResponder(nc, settings.subjects, app.state.gateway.auth).start()
@@ -101,7 +111,12 @@ def _lifespan(settings: GatewaySettings) -> Callable[[FastAPI], AbstractAsyncCon
 
 
 async def _components(
-    settings: GatewaySettings, engine: AsyncEngine, bus: OrchestratorBus, nc: NatsClient, http: httpx.AsyncClient
+    settings: GatewaySettings,
+    engine: AsyncEngine,
+    bus: OrchestratorBus,
+    nc: NatsClient,
+    http: httpx.AsyncClient,
+    drain: Drain,
 ) -> GatewayState:
     users = UserStore(engine, default_tier=settings.default_tier)
     keys = KeyStore(engine, users, cache_ttl=settings.auth_cache_ttl)
@@ -119,9 +134,15 @@ async def _components(
         bus=bus,
         models=ModelCatalog(bus, ttl=settings.models_cache_ttl, timeout=_MODELS_TIMEOUT),
         relay=RelaySettings(
-            idle_timeout=settings.orchestrator_idle_timeout, ping_interval=settings.client_ping_interval
+            idle_timeout=settings.orchestrator_idle_timeout, ping_interval=settings.client_ping_interval, drain=drain
         ),
     )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _jwt_verifier(settings: GatewaySettings, http: httpx.AsyncClient) -> JwtVerifier | None:

@@ -8,19 +8,27 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from switchboard.api_gateway.reply_channel import OrchestratorLostError, ReplyChannel
-from switchboard.common.errors import SwitchboardError, error_body
+from switchboard.api_gateway.shutdown import Drain
+from switchboard.common.errors import OverloadedError, SwitchboardError, error_body
 from switchboard.common.events import StreamFrame
 
-__all__ = ["ProviderError", "RelaySettings", "first_answer", "sse_stream"]
+__all__ = ["GatewayDrainedError", "ProviderError", "RelaySettings", "first_answer", "sse_stream"]
 
 PING_EVENT = b'event: ping\ndata: {"type": "ping"}\n\n'
 _PASSED_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
+_DRAINED = "Switchboard is restarting and this request outlived the shutdown grace period; retry it."
 
 
 @dataclass(frozen=True, slots=True)
 class RelaySettings:
     idle_timeout: float
     ping_interval: float
+    drain: Drain
+    """On SIGTERM: when what is still waiting for frames must give up (with a retryable 529)."""
+
+
+class GatewayDrainedError(OverloadedError):
+    """The gateway is shutting down and the request outlived the grace period."""
 
 
 class ProviderError(Exception):
@@ -63,13 +71,19 @@ async def first_answer(channel: ReplyChannel, settings: RelaySettings, accept_ti
             return frame
         if frame.kind == "end":
             raise OrchestratorLostError("The orchestrator ended the request without an answer.")
-        frame = await _next(channel, settings.idle_timeout)
+        frame = await _next(channel, settings)
 
 
-async def _next(channel: ReplyChannel, timeout: float) -> StreamFrame:
+async def _next(channel: ReplyChannel, settings: RelaySettings) -> StreamFrame:
+    """The next frame, waiting at most the idle timeout, or less when a drain's grace period ends first."""
+    left = settings.drain.time_left()
+    if left is not None and left <= 0:
+        raise GatewayDrainedError(_DRAINED)
     try:
-        return await channel.next_frame(timeout)
+        return await channel.next_frame(settings.idle_timeout if left is None else min(settings.idle_timeout, left))
     except TimeoutError:
+        if left is not None and left < settings.idle_timeout:  # the grace period ran out first
+            raise GatewayDrainedError(_DRAINED) from None
         raise OrchestratorLostError("The orchestrator serving this request stopped responding.") from None
 
 
@@ -78,7 +92,7 @@ async def sse_stream(channel: ReplyChannel, settings: RelaySettings) -> AsyncIte
     last_write = time.monotonic()
     while True:
         try:
-            frame = await _next(channel, settings.idle_timeout)
+            frame = await _next(channel, settings)
         except SwitchboardError as exc:
             yield error_event(json.dumps(exc.body(channel.request_id)))
             return

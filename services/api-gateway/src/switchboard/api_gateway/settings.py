@@ -24,6 +24,14 @@ class GatewaySettings(CommonSettings):
         description="Worker processes sharing the port, each with its own NATS connection and pools (one core "
         "each is the usual choice). The database is migrated once before they start.",
     )
+    shutdown_grace: float = Field(
+        30.0,
+        ge=0,
+        validation_alias="SWITCHBOARD_SHUTDOWN_GRACE",
+        description="On SIGTERM: seconds in-flight requests and streams may still run (new connections are refused "
+        "at once); what is still running then ends with a retryable 529 overloaded_error (an SSE error event on a "
+        "stream), and the process exits 0. With several workers, uvicorn cuts what is left without that error.",
+    )
     data_dir: Path = Field(
         Path(".switchboard"),
         validation_alias="SWITCHBOARD_DATA_DIR",

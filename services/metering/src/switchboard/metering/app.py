@@ -23,6 +23,8 @@ from switchboard.metering.dead_letters import DeadLetters, ensure_dead_letter_st
 from switchboard.metering.lago_client import LagoClient
 from switchboard.metering.lago_events import EventMapper
 from switchboard.metering.ledger import Ledger
+from switchboard.metering.metrics import sample_backlog
+from switchboard.metering.ops_server import OpsServer
 from switchboard.metering.responders import SERVICE_NAME, subscribe_ping, subscribe_queries
 from switchboard.metering.settings import MeteringSettings
 from switchboard.metering.status import StatusReporter
@@ -53,9 +55,18 @@ class MeteringService:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
+        consumer: UsageConsumer | None = None
+
+        def ready() -> bool:  # connected, bound to the durable consumer, and not draining
+            return consumer is not None and consumer.bound and nc.is_connected and not stopping.is_set()
+
+        ops = OpsServer("0.0.0.0", settings.ops_port, ready) if settings.ops_port else None  # noqa: S104 - probes
+        if ops is not None:
+            await ops.start()
         nc = await nats.connect(settings.nats_servers(), name=SERVICE_NAME, max_reconnect_attempts=-1)
         engine = create_engine(settings.resolved_database_url())
         lago = self._lago()
+        sampler = asyncio.create_task(sample_backlog(nc, subjects))
         try:
             await subscribe_ping(nc, subjects, new_id("mt"))
             await migrate(engine)
@@ -76,11 +87,14 @@ class MeteringService:
             )
             await _until_stopped(consumer.run(stopping), stopping)
         finally:
+            sampler.cancel()
             with contextlib.suppress(Exception):
                 await nc.drain()
             if lago is not None:
                 await lago.aclose()
             await engine.dispose()
+            if ops is not None:
+                await ops.stop()
 
 
 async def _until_stopped(consuming: Coroutine[Any, Any, None], stopping: asyncio.Event) -> None:

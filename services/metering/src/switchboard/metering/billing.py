@@ -16,6 +16,7 @@ from switchboard.common.events import CompletionRecorded
 from switchboard.metering.backoff import backoff_delay
 from switchboard.metering.lago_client import LagoClient
 from switchboard.metering.lago_events import EventMapper
+from switchboard.metering.metrics import failure_reason, metering_metrics
 
 __all__ = ["Biller", "Rejection"]
 
@@ -56,6 +57,8 @@ class Biller:
             answer = await self._client.send_batch([event for _, event in pending])
             if answer.accepted:
                 return
+            if answer.failed:
+                metering_metrics().failures.labels(failure_reason(answer.status, answer.network_failure)).inc()
             if answer.retry:
                 delay = answer.wait_hint if answer.wait_hint is not None else backoff_delay(attempt)
                 logger.warning("Lago answered %s; retrying %d events in %.2f s", answer.status, len(pending), delay)

@@ -19,12 +19,13 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from switchboard.common.events import CompletionRecorded
+from switchboard.common.events import CompletionRecorded, utc_now
 from switchboard.common.subjects import Subjects
 from switchboard.metering.backoff import backoff_delay
 from switchboard.metering.billing import Biller
 from switchboard.metering.dead_letters import DeadLetters
 from switchboard.metering.ledger import Ledger
+from switchboard.metering.metrics import metering_metrics
 
 __all__ = ["UsageConsumer"]
 
@@ -52,6 +53,8 @@ class UsageConsumer:
         self._biller, self._dead_letters = biller, dead_letters
         self._batch_size, self._flush_interval = batch_size, flush_interval
         self._ack_wait = ack_wait
+        self.bound = False
+        """Bound to the durable consumer: what ``/readyz`` waits for."""
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until ``stopping`` is set; the batch in hand is finished first."""
@@ -82,6 +85,7 @@ class UsageConsumer:
             max_deliver=-1,  # a completion is never given up on; permanent failures go to the dead-letter stream
         )
         await self._js.add_consumer(stream, config)  # creates, or updates an existing durable's updatable fields
+        self.bound = True
         logger.info("consuming %s as durable %s", stream, config.durable_name)
         return True
 
@@ -142,7 +146,9 @@ class UsageConsumer:
         await self._ledger.record(completions)
         rejections = await self._biller.bill(completions) if self._biller else {}
         if self._biller:
-            await self._ledger.mark_billed([c.request_id for c in completions if c.request_id not in rejections])
+            billed = [c for c in completions if c.request_id not in rejections]
+            await self._ledger.mark_billed([c.request_id for c in billed])
+            _observe_billed(billed)
         for msg, completion in readable:
             rejection = rejections.get(completion.request_id)
             if rejection is not None:
@@ -150,6 +156,14 @@ class UsageConsumer:
                     completion, rejection.reason, rejection.lago_status, msg.metadata.sequence.stream
                 )
             await msg.ack()
+
+
+def _observe_billed(billed: list[CompletionRecorded]) -> None:
+    metrics = metering_metrics()
+    metrics.billed.inc(len(billed))
+    now = utc_now()
+    for completion in billed:
+        metrics.lag.observe(max((now - completion.occurred_at).total_seconds(), 0.0))
 
 
 async def _keep_in_progress(batch: list[Msg], every: float) -> None:

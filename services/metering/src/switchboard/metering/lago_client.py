@@ -40,6 +40,13 @@ class BatchAnswer:
     """Events Lago refused for good, with the reason."""
     reject_all: str | None = None
     """The whole batch was refused for good (4xx other than 429/422-per-event)."""
+    network_failure: str | None = None
+    """Without an answer: ``timeout`` or ``connection``."""
+
+    @property
+    def failed(self) -> bool:
+        """Something was not stored and not already there: what the delivery-failure metric counts."""
+        return self.retry or self.reject_all is not None or bool(self.rejected)
 
 
 _MISCONFIGURED = frozenset({401, 403, 404})
@@ -99,8 +106,10 @@ class LagoClient:
         """POST ``/api/v1/events/batch`` once; never raises for Lago's or the network's failures."""
         try:
             response = await self._http.post("/api/v1/events/batch", content=json.dumps({"events": events}))
-        except httpx.TransportError:  # timeouts, refused and dropped connections
-            return BatchAnswer(None, retry=True)
+        except httpx.TimeoutException:
+            return BatchAnswer(None, retry=True, network_failure="timeout")
+        except httpx.TransportError:  # refused and dropped connections
+            return BatchAnswer(None, retry=True, network_failure="connection")
         return classify(response.status_code, dict(response.headers), response.content, len(events))
 
     async def reachable(self) -> bool:

@@ -82,6 +82,14 @@ class MeteringSettings(CommonSettings):
         validation_alias="SWITCHBOARD_DATA_DIR",
         description="Directory for local state (the SQLite ledger when no database URL is set).",
     )
+    ops_port: int | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_OPS_PORT",
+        description="Port of the ops HTTP endpoint on 0.0.0.0: `GET /metrics` (Prometheus), `/livez` and "
+        "`/readyz` (200 once connected to NATS and subscribed, 503 while disconnected or draining). Unset: off.",
+        ge=1,
+        le=65535,
+    )
 
     @field_validator("lago_metrics")
     @classmethod

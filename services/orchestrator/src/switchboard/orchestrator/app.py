@@ -25,7 +25,9 @@ from switchboard.orchestrator.completion import CompletionRecorder
 from switchboard.orchestrator.dispatcher import Dispatcher
 from switchboard.orchestrator.execution import Services
 from switchboard.orchestrator.handlers import SERVICE_NAME, register_handlers, subscribe_requests
+from switchboard.orchestrator.metrics import orchestrator_metrics, sample_nats_rtt
 from switchboard.orchestrator.models_catalog import agent_alias_models, list_models
+from switchboard.orchestrator.ops_server import OpsServer
 from switchboard.orchestrator.providers.anthropic import AnthropicProvider
 from switchboard.orchestrator.providers.base import Provider
 from switchboard.orchestrator.providers.demo import DemoProvider
@@ -42,8 +44,6 @@ __all__ = ["OrchestratorApp", "create_app", "running"]
 
 logger = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE_SECONDS = 10.0
-"""On shutdown, how long running requests may still finish before they are cut off with a retryable 529."""
 SUBSCRIBE_TIMEOUT_SECONDS = 10.0
 UPSTREAM_POOL_TIMEOUT = 10.0
 
@@ -119,6 +119,8 @@ class OrchestratorApp:
         self._drainer: SpoolDrainer | None = None
         self._stopping = False
         self.connection_lost = asyncio.Event()
+        self._ops: OpsServer | None = None
+        self._rtt: asyncio.Task[None] | None = None
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -144,7 +146,15 @@ class OrchestratorApp:
     def _listed_provider(self) -> Provider | None:
         return self._providers.get(LITELLM_PROVIDER) if self.settings.litellm_configured else None
 
+    @property
+    def ready(self) -> bool:
+        """Subscribed to requests on a live connection, and not draining: what ``/readyz`` reports."""
+        return not self._stopping and self._execute is not None and self.broker.connection.is_connected
+
     async def start(self) -> None:
+        if self.settings.ops_port is not None:
+            self._ops = OpsServer("0.0.0.0", self.settings.ops_port, lambda: self.ready)  # noqa: S104 - probes
+            await self._ops.start()
         logger.info("connecting to NATS")
         self._upstream = pool = build_upstream_pool(self.settings)
         signer = thinking_signer(self.settings)
@@ -173,20 +183,23 @@ class OrchestratorApp:
             agents=self._table.agents,
             tool_broker=ToolBroker(self.broker.connection, subjects),
         )
-        self._dispatcher = Dispatcher(services, self.settings.max_inflight)
+        self._dispatcher = dispatcher = Dispatcher(services, self.settings.max_inflight)
+        metrics = orchestrator_metrics()
+        metrics.inflight.set_function(lambda: dispatcher.inflight)  # read at scrape time: nothing per request
+        self._rtt = asyncio.create_task(sample_nats_rtt(self.broker.connection, metrics.nats_rtt))
         register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)
         self._execute = await subscribe_requests(self.broker.connection, subjects, self._dispatcher)
         await self.broker.start()
         await _wait_until_subscribed(self.broker.connection)
 
-    async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        """Stop taking work, let running requests finish (up to ``grace``), then disconnect."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop taking work, let running requests finish (up to ``grace``, by default the setting), then disconnect."""
         self._stopping = True
         if self._execute is not None:
             with contextlib.suppress(nats.errors.Error):
                 await self._execute.unsubscribe()
         if self._dispatcher is not None:
-            await self._dispatcher.drain(grace)
+            await self._dispatcher.drain(self.settings.shutdown_grace if grace is None else grace)
         if self._drainer is not None:
             await self._drainer.stop()  # what it could not publish stays spooled for the next start
         # After a lost connection there is nothing left to drain.
@@ -194,6 +207,10 @@ class OrchestratorApp:
             await self.broker.stop()
         if self._upstream is not None:
             await self._upstream.session.close()
+        if self._rtt is not None:
+            self._rtt.cancel()
+        if self._ops is not None:
+            await self._ops.stop()
 
 
 async def _wait_until_subscribed(connection: Client) -> None:

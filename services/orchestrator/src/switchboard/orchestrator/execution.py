@@ -25,6 +25,7 @@ from switchboard.orchestrator.byok import ByokProviders
 from switchboard.orchestrator.completion import CompletionRecorder, completion_event
 from switchboard.orchestrator.fallback import RETRYABLE_STATUSES, FallbackGuard, TargetFailedError
 from switchboard.orchestrator.listed_routes import byok_route, listed_route
+from switchboard.orchestrator.metrics import orchestrator_metrics
 from switchboard.orchestrator.providers.base import Provider, ResponseSink, UpstreamCall
 from switchboard.orchestrator.reply_stream import ReplyStream
 from switchboard.orchestrator.response_writer import ResponseWriter
@@ -158,12 +159,15 @@ class RequestRun:
             headers=request.headers,
             query=request.query,
         )
+        started = time.perf_counter()
         try:
             await provider.send(call, sink)
         except SwitchboardError as exc:
             if isinstance(sink, FallbackGuard) and not sink.committed and exc.status_code in RETRYABLE_STATUSES:
                 raise TargetFailedError(exc.status_code) from exc
             raise
+        finally:
+            orchestrator_metrics().upstream_call(provider.name, time.perf_counter() - started)
 
     async def _run_agent(self, agent: Agent, route: Route, body: bytes) -> None:
         self.agent = AgentTrace(agent.name)
@@ -219,3 +223,6 @@ class RequestRun:
             byok=self.byok, agent=self.agent, request_body=self._body,
         )  # fmt: skip
         await self._services.recorder.record(event)
+        orchestrator_metrics().request_done(
+            self._writer.provider, self.request.model, outcome.status, routed=self.served_by is not None
+        )

@@ -81,6 +81,13 @@ class OrchestratorSettings(CommonSettings):
         "cannot take them; they are published and removed once it can, also by the next start. Keep it on "
         "persistent storage. Unset: $SWITCHBOARD_DATA_DIR/spool/orchestrator.",
     )
+    shutdown_grace: float = Field(
+        30.0,
+        ge=0,
+        validation_alias="SWITCHBOARD_SHUTDOWN_GRACE",
+        description="On SIGTERM: the replica stops taking requests at once and gives the running ones this many "
+        "seconds to finish; what is still running then ends with a retryable 529 overloaded_error.",
+    )
     heartbeat_interval: float = Field(
         1.0,
         validation_alias="SWITCHBOARD_HEARTBEAT_INTERVAL",
@@ -104,6 +111,14 @@ class OrchestratorSettings(CommonSettings):
         validation_alias="SWITCHBOARD_UPSTREAM_READ_TIMEOUT",
         description="Seconds a provider may stay silent (before the first byte or between two chunks).",
         gt=0,
+    )
+    ops_port: int | None = Field(
+        None,
+        validation_alias="SWITCHBOARD_OPS_PORT",
+        description="Port of the ops HTTP endpoint on 0.0.0.0: `GET /metrics` (Prometheus), `/livez` and "
+        "`/readyz` (200 once connected to NATS and subscribed, 503 while disconnected or draining). Unset: off.",
+        ge=1,
+        le=65535,
     )
 
     @property

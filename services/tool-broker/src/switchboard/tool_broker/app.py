@@ -20,18 +20,18 @@ from switchboard.common.tool_events import ExecuteToolCall
 from switchboard.tool_broker.auth import Authenticator
 from switchboard.tool_broker.bus_handlers import SERVICE_NAME, BusHandlers
 from switchboard.tool_broker.calls import timed_out
-from switchboard.tool_broker.completion import Completions
 from switchboard.tool_broker.connections import ConnectionRegistry
 from switchboard.tool_broker.dispatcher import Dispatcher
 from switchboard.tool_broker.heartbeat import Heartbeat
 from switchboard.tool_broker.http_errors import install_error_handlers
 from switchboard.tool_broker.local_delivery import LocalDelivery
+from switchboard.tool_broker.metrics import ObservedCompletions, sample_nats_rtt, tool_broker_metrics
 from switchboard.tool_broker.poll_queue import PollQueue
 from switchboard.tool_broker.pollers import Pollers
 from switchboard.tool_broker.presence import Presence
 from switchboard.tool_broker.registrations import Registrations
 from switchboard.tool_broker.request_context import RequestIdMiddleware
-from switchboard.tool_broker.routes import connectors, health, polling, websocket
+from switchboard.tool_broker.routes import connectors, health, metrics, polling, websocket
 from switchboard.tool_broker.settings import ToolBrokerSettings
 from switchboard.tool_broker.state import BrokerState
 from switchboard.tool_broker.stores import KeyLister, open_stores
@@ -45,7 +45,7 @@ def create_app(settings: ToolBrokerSettings) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for module in (health, connectors, polling, websocket):
+    for module in (health, metrics, connectors, polling, websocket):
         app.include_router(module.router)
     return app
 
@@ -72,7 +72,9 @@ def _lifespan(settings: ToolBrokerSettings) -> Callable[[FastAPI], AbstractAsync
 
             heartbeat = Heartbeat(state.registry, settings.heartbeat_interval, settings.idle_timeout, overdue)
             stack.push_async_callback(state.presence.withdraw)
-            for loop in (heartbeat.run(), state.presence.run()):
+            _watch_connectors(state)
+            rtt = sample_nats_rtt(nc, tool_broker_metrics().nats_rtt)
+            for loop in (heartbeat.run(), state.presence.run(), rtt):
                 stack.push_async_callback(_cancel, asyncio.create_task(loop))
             app.state.broker = state
             yield
@@ -90,7 +92,7 @@ async def _components(settings: ToolBrokerSettings, nc: NatsClient) -> tuple[Bro
     registrations = Registrations(stores.servers, KeyLister(stores.js, subjects.tool_servers_bucket))
     connections = KeyLister(stores.js, subjects.tool_connections_bucket)
     queue = PollQueue(stores, subjects)
-    completions = Completions(nc, settings.result_max_bytes)
+    completions = ObservedCompletions(nc, settings.result_max_bytes)
     dispatcher = Dispatcher(
         nc, subjects, registrations, local, queue, completions, settings.max_inflight_per_connection
     )
@@ -107,6 +109,13 @@ async def _components(settings: ToolBrokerSettings, nc: NatsClient) -> tuple[Bro
         completions=completions,
     )
     return state, local
+
+
+def _watch_connectors(state: BrokerState) -> None:
+    """The connectors gauge reads the registry and presence at scrape time: nothing to update per connection."""
+    gauge = tool_broker_metrics().connectors
+    gauge.labels("websocket").set_function(lambda: len(state.registry))
+    gauge.labels("polling").set_function(state.presence.live_pollers)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

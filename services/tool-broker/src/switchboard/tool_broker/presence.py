@@ -88,6 +88,11 @@ class Presence:
         await self._put(self._of_poller(user_id, server_id, poller))
         return poller.poller_id
 
+    def live_pollers(self) -> int:
+        """Polling connectors this replica heard from within ``POLL_LIVE_WINDOW`` (the connectors gauge)."""
+        now = time.monotonic()
+        return sum(1 for poller in self._pollers.values() if now - poller.last_poll <= POLL_LIVE_WINDOW)
+
     async def withdraw(self) -> None:
         """On shutdown: this replica's pollers are gone with it (its WebSocket entries went with their sockets)."""
         pollers, self._pollers = self._pollers, {}

@@ -14,6 +14,7 @@ from switchboard.api_gateway.byok.store import ByokStore
 from switchboard.api_gateway.disconnect import ClientDisconnectedError, unless_disconnected
 from switchboard.api_gateway.forwarding import forwardable_headers
 from switchboard.api_gateway.http_errors import error_response
+from switchboard.api_gateway.metrics import gateway_metrics
 from switchboard.api_gateway.principal import PROXY_SCOPE, Principal, require_scope
 from switchboard.api_gateway.ratelimit.limiter import RateDecision
 from switchboard.api_gateway.relay import ProviderError, first_answer, passed_headers, sse_stream
@@ -67,6 +68,7 @@ async def _serve(request: Request, *, endpoint: Endpoint, force_stream: bool) ->
         decision = await admission if admission is not None else None
     limits = decision.headers() if decision is not None else {}
     if decision is not None and not decision.allowed:
+        gateway_metrics().rate_limited.labels(principal.tier).inc()
         error = RateLimitedError(f"Rate limit exceeded for tier {principal.tier!r}: {decision.reason}.")
         return error_response(request, error, headers=limits)
     if isinstance(command, SwitchboardError):
@@ -163,5 +165,6 @@ async def _relay_stream(channel: ReplyChannel, state: GatewayState, command: Exe
         finished = True
     finally:
         channel.close()
-        if not finished:
+        # Cut short (client gone, or the drain's grace period over): the orchestrator's work is for nobody now.
+        if not finished or state.relay.drain.expired:
             state.bus.cancel_soon(command.request_id, command.user_id)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from switchboard.common.events import ToolCallRecord
 from switchboard.common.subjects import Subjects
 from switchboard.common.tool_events import ExecuteToolCall, ListTools, McpTool, ToolCallCompleted, ToolsListed
+from switchboard.orchestrator.metrics import orchestrator_metrics
 
 __all__ = [
     "LIST_TOOLS_TIMEOUT_SECONDS",
@@ -80,11 +81,10 @@ class ToolBroker:
         )
         started = time.monotonic()
         completed = await self._request(command, timeout)
+        seconds = time.monotonic() - started
+        orchestrator_metrics().tool_call(seconds, is_error=completed.is_error)
         record = ToolCallRecord(
-            server_id=call.server_id,
-            name=call.tool_name,
-            duration_ms=(time.monotonic() - started) * 1000,
-            is_error=completed.is_error,
+            server_id=call.server_id, name=call.tool_name, duration_ms=seconds * 1000, is_error=completed.is_error
         )
         return ToolOutcome(tool_result(call.call_id, completed), record)
 

@@ -1,0 +1,1 @@
+"""``switchboard events``: watch the bus (``tail``); report streams, consumers, buckets, connections (``inspect``)."""
