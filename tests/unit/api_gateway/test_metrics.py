@@ -14,23 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from switchboard.api_gateway.metrics import OTHER, GatewayMetrics, ModelLabels
+from switchboard.api_gateway.metrics import GatewayMetrics
 from switchboard.api_gateway.metrics_middleware import MetricsMiddleware
-
-
-def test_models_past_the_cap_collapse_to_other() -> None:
-    labels = ModelLabels(cap=3)
-    assert [labels.label(f"m{n}", routed=True) for n in range(5)] == ["m0", "m1", "m2", OTHER, OTHER]
-    assert labels.label("m1", routed=True) == "m1", "a known model keeps its label"
-    assert labels.label("m4", routed=True) == OTHER, "the cap holds for good"
-
-
-def test_a_model_that_did_not_route_never_becomes_a_label() -> None:
-    labels = ModelLabels(cap=3)
-    assert labels.label("typo-model", routed=False) == OTHER
-    assert labels.label("real-model", routed=True) == "real-model"
-    assert labels.label("real-model", routed=False) == "real-model", "a 404 later does not hide a known model"
-    assert labels.label(None, routed=True) == "" and labels.label("", routed=True) == ""
+from switchboard.common.metrics import OTHER
 
 
 async def messages(request: Request) -> Response:

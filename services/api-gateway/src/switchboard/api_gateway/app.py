@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 import httpx
 import nats
+import nats.errors
 from fastapi import FastAPI
 from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,7 +26,7 @@ from switchboard.api_gateway.http_errors import install_error_handlers
 from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
 from switchboard.api_gateway.keys.store import KeyStore
 from switchboard.api_gateway.keys.users import UserStore
-from switchboard.api_gateway.metrics import gateway_metrics, sample_nats_rtt
+from switchboard.api_gateway.metrics import gateway_metrics
 from switchboard.api_gateway.metrics_middleware import MetricsMiddleware
 from switchboard.api_gateway.model_catalog import ModelCatalog
 from switchboard.api_gateway.ratelimit.limiter import RateLimiter
@@ -38,6 +39,7 @@ from switchboard.api_gateway.routes.mcp_proxy import tool_broker_router
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.api_gateway.shutdown import Drain
 from switchboard.api_gateway.state import GatewayState
+from switchboard.common.metrics import sample_round_trip
 
 __all__ = ["app_from_environment", "create_app"]
 
@@ -85,7 +87,11 @@ def _lifespan(settings: GatewaySettings, drain: Drain) -> Callable[[FastAPI], Ab
             await migrate(engine)
             nc = await nats.connect(servers=settings.nats_servers(), name="api-gateway", max_reconnect_attempts=-1)
             stack.push_async_callback(nc.drain)
-            rtt = asyncio.create_task(sample_nats_rtt(nc, gateway_metrics().nats_rtt))
+            rtt = asyncio.create_task(
+                sample_round_trip(
+                    lambda: nc.rtt(timeout=5), gateway_metrics().nats_rtt, (nats.errors.Error, TimeoutError)
+                )
+            )
             stack.push_async_callback(_cancel, rtt)
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=_IDENTITY_TIMEOUT))
             # Forwarding to the tool-broker: long polls wait up to 30 s.

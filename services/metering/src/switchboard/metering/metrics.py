@@ -10,16 +10,9 @@ import time
 import nats.errors
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    GCCollector,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
-)
+from prometheus_client import Counter, Gauge, Histogram
 
+from switchboard.common.metrics import nats_rtt_gauge, service_registry
 from switchboard.common.subjects import Subjects
 
 __all__ = ["MeteringMetrics", "failure_reason", "metering_metrics", "sample_backlog"]
@@ -32,7 +25,7 @@ LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 60
 
 class MeteringMetrics:
     def __init__(self) -> None:
-        self.registry = _service_registry()
+        self.registry = service_registry()
         self.pending = Gauge(
             "switchboard_metering_pending_events",
             "Completions on the usage stream not yet billed and acked.",
@@ -56,18 +49,7 @@ class MeteringMetrics:
         self.dead_letters = Gauge(
             "switchboard_metering_dead_letters", "Messages on the dead-letter stream.", registry=self.registry
         )
-        self.nats_rtt = Gauge(
-            "switchboard_nats_rtt_seconds", "Round trip to the NATS server.", ["service"], registry=self.registry
-        )
-
-
-def _service_registry() -> CollectorRegistry:
-    """This service's own registry (services share a process in tests), with the process, platform and GC collectors."""
-    registry = CollectorRegistry(auto_describe=True)
-    ProcessCollector(registry=registry)
-    PlatformCollector(registry=registry)
-    GCCollector(registry=registry)
-    return registry
+        self.nats_rtt = nats_rtt_gauge(self.registry).labels(SERVICE)
 
 
 @functools.cache
@@ -88,13 +70,12 @@ def failure_reason(status: int | None, network_failure: str | None) -> str:
 async def sample_backlog(nc: Client, subjects: Subjects, interval: float = SAMPLE_INTERVAL) -> None:
     """Every ``interval`` seconds: the consumer's backlog, the dead letters and the NATS round trip."""
     metrics = metering_metrics()
-    rtt = metrics.nats_rtt.labels(SERVICE)
     js = nc.jetstream()
     while True:
         with contextlib.suppress(nats.errors.Error, TimeoutError):
             started = time.perf_counter()  # not nc.rtt()'s own figure: uvloop's clock ticks in whole milliseconds
             await nc.rtt(timeout=5)
-            rtt.set(time.perf_counter() - started)
+            metrics.nats_rtt.set(time.perf_counter() - started)
             info = await js.consumer_info(subjects.usage_stream, subjects.usage_consumer)
             metrics.pending.set((info.num_pending or 0) + (info.num_ack_pending or 0))
         with contextlib.suppress(NotFoundError, nats.errors.Error, TimeoutError):

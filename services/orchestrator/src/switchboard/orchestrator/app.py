@@ -17,6 +17,7 @@ from nats.aio.subscription import Subscription
 
 from switchboard.common.events import ListModels, ModelsListed
 from switchboard.common.ids import new_id
+from switchboard.common.metrics import sample_round_trip
 from switchboard.orchestrator.agents.broker_client import ToolBroker
 from switchboard.orchestrator.bodies import BodyStore
 from switchboard.orchestrator.byok import ByokProviders, master_keys
@@ -25,7 +26,7 @@ from switchboard.orchestrator.completion import CompletionRecorder
 from switchboard.orchestrator.dispatcher import Dispatcher
 from switchboard.orchestrator.execution import Services
 from switchboard.orchestrator.handlers import SERVICE_NAME, register_handlers, subscribe_requests
-from switchboard.orchestrator.metrics import orchestrator_metrics, sample_nats_rtt
+from switchboard.orchestrator.metrics import orchestrator_metrics
 from switchboard.orchestrator.models_catalog import agent_alias_models, list_models
 from switchboard.orchestrator.ops_server import OpsServer
 from switchboard.orchestrator.providers.anthropic import AnthropicProvider
@@ -186,7 +187,10 @@ class OrchestratorApp:
         self._dispatcher = dispatcher = Dispatcher(services, self.settings.max_inflight)
         metrics = orchestrator_metrics()
         metrics.inflight.set_function(lambda: dispatcher.inflight)  # read at scrape time: nothing per request
-        self._rtt = asyncio.create_task(sample_nats_rtt(self.broker.connection, metrics.nats_rtt))
+        connection = self.broker.connection
+        self._rtt = asyncio.create_task(
+            sample_round_trip(lambda: connection.rtt(timeout=5), metrics.nats_rtt, (nats.errors.Error, TimeoutError))
+        )
         register_handlers(self.broker, subjects, self._dispatcher, self.instance_id, self.models)
         self._execute = await subscribe_requests(self.broker.connection, subjects, self._dispatcher)
         await self.broker.start()

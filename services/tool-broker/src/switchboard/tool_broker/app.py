@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import nats
+import nats.errors
 from fastapi import FastAPI
 from nats.aio.client import Client as NatsClient
 
 from switchboard.common.ids import new_id
+from switchboard.common.metrics import sample_round_trip
 from switchboard.common.tool_events import ExecuteToolCall
 from switchboard.tool_broker.auth import Authenticator
 from switchboard.tool_broker.bus_handlers import SERVICE_NAME, BusHandlers
@@ -25,7 +27,7 @@ from switchboard.tool_broker.dispatcher import Dispatcher
 from switchboard.tool_broker.heartbeat import Heartbeat
 from switchboard.tool_broker.http_errors import install_error_handlers
 from switchboard.tool_broker.local_delivery import LocalDelivery
-from switchboard.tool_broker.metrics import ObservedCompletions, sample_nats_rtt, tool_broker_metrics
+from switchboard.tool_broker.metrics import ObservedCompletions, tool_broker_metrics
 from switchboard.tool_broker.poll_queue import PollQueue
 from switchboard.tool_broker.pollers import Pollers
 from switchboard.tool_broker.presence import Presence
@@ -73,7 +75,9 @@ def _lifespan(settings: ToolBrokerSettings) -> Callable[[FastAPI], AbstractAsync
             heartbeat = Heartbeat(state.registry, settings.heartbeat_interval, settings.idle_timeout, overdue)
             stack.push_async_callback(state.presence.withdraw)
             _watch_connectors(state)
-            rtt = sample_nats_rtt(nc, tool_broker_metrics().nats_rtt)
+            rtt = sample_round_trip(
+                lambda: nc.rtt(timeout=5), tool_broker_metrics().nats_rtt, (nats.errors.Error, TimeoutError)
+            )
             for loop in (heartbeat.run(), state.presence.run(), rtt):
                 stack.push_async_callback(_cancel, asyncio.create_task(loop))
             app.state.broker = state
