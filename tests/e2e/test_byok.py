@@ -7,6 +7,7 @@ Runs against SQLite and PostgreSQL (the ``stack`` fixture is parametrised over b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import MetaData, select
 
 from fakes.keycloak import FakeKeycloak
 from fakes.openai_provider import FakeOpenAI
+from support.postgres import throwaway_database
 from support.stack import Stack
 from support.usage_stream import recorded_completions
 from switchboard.api_gateway.database import create_engine
@@ -51,17 +53,23 @@ def accepted_upstream(stack: Stack, user_key: str) -> Iterator[None]:
 def own_stack(
     request: pytest.FixtureRequest, private_stack: Stack, fake_openai: FakeOpenAI, user_key: str
 ) -> Iterator[Stack]:
-    """A stack letting users' base URLs point at loopback, where the fake OpenAI server (their "own" one) listens."""
-    if request.param == "postgresql":
-        private_stack.database_url = request.getfixturevalue("postgres_url")
+    """A stack letting users' base URLs point at loopback, where the fake OpenAI server (their "own" one) listens.
+
+    On PostgreSQL it has a database of its own: its BYOK rows are encrypted under its own master key, which the
+    shared stack's (``switchboard byok rotate`` among them) cannot read.
+    """
     private_stack.fake_openai = fake_openai
     private_stack.extra_env["SWITCHBOARD_BYOK_ALLOW_PRIVATE"] = "1"
     fake_openai.other_keys.add(user_key)
-    try:
-        private_stack.start()
-        yield private_stack
-    finally:
-        fake_openai.other_keys.discard(user_key)
+    with contextlib.ExitStack() as resources:
+        if request.param == "postgresql":
+            private_stack.database_url = resources.enter_context(throwaway_database(private_stack.workdir.parent))
+        try:
+            private_stack.start()
+            yield private_stack
+        finally:
+            private_stack.stop()  # before its database is dropped
+            fake_openai.other_keys.discard(user_key)
 
 
 def byok_url(stack: Stack, provider: str = "") -> str:

@@ -232,7 +232,7 @@ async def _recorded(nats_url: str, prefix: str) -> list[str]:
         while True:
             try:
                 batch = await consumer.fetch(256, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own or asyncio's, depending on the path
                 await consumer.unsubscribe()
                 return found
             found += [CompletionRecorded.model_validate_json(msg.data).request_id for msg in batch]

@@ -37,7 +37,7 @@ async def _scan(js: nats.js.JetStreamContext, subjects: Subjects, request_id: st
         while True:
             try:
                 batch = await consumer.fetch(256, timeout=0.5)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own or asyncio's, depending on the path
                 return found
             for msg in batch:
                 event = CompletionRecorded.model_validate_json(msg.data)

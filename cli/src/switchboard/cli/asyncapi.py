@@ -36,7 +36,10 @@ _HEADERS = {
     "Nats-Incr": "Atomic counter increment, e.g. `+1` (NATS >= 2.12 counter streams)",
     "Switchboard-Dead-Letter-Reason": "`refused` (Lago said no) or `malformed` (the payload could not be read)",
     "Switchboard-Subject": "For a malformed dead letter: the usage subject it was read from",
+    "traceparent": "W3C trace context of the sending span (`00-<trace id>-<span id>-<flags>`), when it has one",
+    "tracestate": "W3C vendor trace state that came with `traceparent`, when there was one",
 }
+_TRACE = ("traceparent", "tracestate")
 
 
 class Empty(BaseModel):
@@ -74,19 +77,27 @@ class Channel:
 
 
 CHANNELS: tuple[Channel, ...] = (
-    Channel("execute_request", events.ExecuteRequest, (_GATEWAY,), (_ORCHESTRATOR,), reply=events.StreamFrame),
+    Channel(
+        "execute_request", events.ExecuteRequest, (_GATEWAY,), (_ORCHESTRATOR,), reply=events.StreamFrame,
+        headers=_TRACE,
+    ),
     Channel(
         "cancel_request", events.CancelRequest, (_GATEWAY,), (_ORCHESTRATOR,),
-        subscribed_as=("cancel_request_all",), queue=False,
+        subscribed_as=("cancel_request_all",), queue=False, headers=_TRACE,
     ),
-    Channel("list_models", events.ListModels, (_GATEWAY,), (_ORCHESTRATOR,), reply=events.ModelsListed),
+    Channel(
+        "list_models", events.ListModels, (_GATEWAY,), (_ORCHESTRATOR,), reply=events.ModelsListed, headers=_TRACE
+    ),
     Channel("reply", events.StreamFrame, (_ORCHESTRATOR,), (_GATEWAY,), subscribed_as=("reply_prefix",), queue=False),
     Channel("ping", Empty, (_GATEWAY,), (_ORCHESTRATOR, _BROKER, _METERING), reply=PingReply),
     Channel(
         "completion_recorded", events.CompletionRecorded, (_ORCHESTRATOR, _CLI), (_METERING, _GATEWAY),
-        headers=("Nats-Msg-Id",), stream="usage_stream", subscribed_as=("completion_recorded_all",),
+        headers=("Nats-Msg-Id", *_TRACE), stream="usage_stream", subscribed_as=("completion_recorded_all",),
     ),
-    Channel("query_usage", usage_events.QueryUsage, (_GATEWAY,), (_METERING,), reply=usage_events.UsageReported),
+    Channel(
+        "query_usage", usage_events.QueryUsage, (_GATEWAY,), (_METERING,), reply=usage_events.UsageReported,
+        headers=_TRACE,
+    ),
     Channel("metering_status", Empty, (_GATEWAY,), (_METERING,), reply=usage_events.MeteringStatus),
     Channel(
         "usage_dead_lettered", usage_events.CompletionDeadLettered, (_METERING,), (_CLI,),
@@ -96,7 +107,7 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("list_tools", tool_events.ListTools, (_ORCHESTRATOR,), (_BROKER,), reply=tool_events.ToolsListed),
     Channel(
         "execute_tool_call", tool_events.ExecuteToolCall, (_ORCHESTRATOR,), (_BROKER,),
-        reply=tool_events.ToolCallCompleted, subscribed_as=("execute_tool_call_all",),
+        reply=tool_events.ToolCallCompleted, subscribed_as=("execute_tool_call_all",), headers=_TRACE,
     ),
     Channel(
         "deliver_tool_call", tool_events.ExecuteToolCall, (_BROKER,), (_BROKER,), reply=tool_events.ToolCallCompleted

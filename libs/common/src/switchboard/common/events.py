@@ -3,6 +3,10 @@
 Every message is a frozen pydantic model serialised as JSON. Consumers ignore fields they do not know, so a
 producer may add optional fields without bumping ``schema_version``; removing or re-typing a field does bump it.
 ``event_id`` doubles as the JetStream ``Nats-Msg-Id`` where the message goes through JetStream.
+
+Messages on a request's path (``ExecuteRequest``, ``CancelRequest``, ``ExecuteToolCall``, ``CompletionRecorded``
+and the gateway's queries) carry the sender's W3C ``traceparent`` (and ``tracestate``) as NATS headers, exactly
+as on HTTP, so the receiver's span joins the request's trace; a message without them starts a trace of its own.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ NEVER_FORWARDED = frozenset(
         "x-forwarded-host",
         "x-forwarded-proto",
         "x-real-ip",
+        # W3C trace context: each hop sends its own span as the parent (the client's trace continues through ours)
+        "traceparent",
+        "tracestate",
     }
 )
 """Every other header is forwarded unchanged: ``anthropic-*`` and custom headers are an open set."""

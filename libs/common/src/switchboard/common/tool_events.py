@@ -82,6 +82,9 @@ class ExecuteToolCall(Envelope):
     """Delivery attempt; a call whose connector dropped mid-call is redelivered once, to another connector."""
     excluded_connection: str | None = None
     """A connection that must not get the call (the one that dropped it)."""
+    traceparent: str | None = None
+    """W3C ``traceparent`` of the broker span that took the call: whichever replica later handles the connector's
+    answer logs it, and sends it on, in the request's trace (the call's own message headers are gone by then)."""
 
 
 class ToolCallCompleted(Envelope):

@@ -33,7 +33,7 @@ from switchboard.api_gateway.ratelimit.limiter import RateLimiter
 from switchboard.api_gateway.ratelimit.tiers import load_tiers
 from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
 from switchboard.api_gateway.relay import RelaySettings
-from switchboard.api_gateway.request_context import RequestIdMiddleware
+from switchboard.api_gateway.request_context import FASTAPI_TELEMETRY, RequestIdMiddleware
 from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, metrics, models, usage, users
 from switchboard.api_gateway.routes.mcp_proxy import tool_broker_router
 from switchboard.api_gateway.settings import GatewaySettings
@@ -41,7 +41,9 @@ from switchboard.api_gateway.shutdown import Drain
 from switchboard.api_gateway.state import GatewayState
 from switchboard.common.metrics import sample_round_trip
 
-__all__ = ["app_from_environment", "create_app"]
+__all__ = ["SERVICE_NAME", "app_from_environment", "create_app"]
+
+SERVICE_NAME = "api-gateway"
 
 _MODELS_TIMEOUT = 2.0
 _IDENTITY_TIMEOUT = httpx.Timeout(5.0)
@@ -53,6 +55,7 @@ def create_app(settings: GatewaySettings, drain: Drain | None = None) -> FastAPI
     drain = drain or Drain(settings.shutdown_grace)
     app = FastAPI(
         title="Switchboard api-gateway",
+        telemetry=FASTAPI_TELEMETRY,
         lifespan=_lifespan(settings, drain),
         docs_url=None,
         redoc_url=None,
@@ -63,7 +66,7 @@ def create_app(settings: GatewaySettings, drain: Drain | None = None) -> FastAPI
     # Added innermost first: the request id exists before the audit middleware reads it.
     app.add_middleware(AuditMiddleware, recorder_getter=lambda: app.state.audit,
                        trust_forwarded=settings.trust_forwarded_for)  # fmt: skip
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     app.add_middleware(MetricsMiddleware, metrics=gateway_metrics())
     install_error_handlers(app)
     for module in (messages, models, health, metrics, api_keys, users, byok, audit, usage):
@@ -75,7 +78,9 @@ def create_app(settings: GatewaySettings, drain: Drain | None = None) -> FastAPI
 
 def app_from_environment() -> FastAPI:
     """The app each worker process builds when ``SWITCHBOARD_GATEWAY_WORKERS`` > 1 (uvicorn's app factory)."""
-    return create_app(GatewaySettings())
+    settings = GatewaySettings()
+    settings.configure_observability(SERVICE_NAME)  # a spawned worker starts with logging unconfigured
+    return create_app(settings)
 
 
 def _lifespan(settings: GatewaySettings, drain: Drain) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -85,7 +90,7 @@ def _lifespan(settings: GatewaySettings, drain: Drain) -> Callable[[FastAPI], Ab
             engine = create_engine(settings.resolved_database_url())
             stack.push_async_callback(engine.dispose)
             await migrate(engine)
-            nc = await nats.connect(servers=settings.nats_servers(), name="api-gateway", max_reconnect_attempts=-1)
+            nc = await nats.connect(servers=settings.nats_servers(), name=SERVICE_NAME, max_reconnect_attempts=-1)
             stack.push_async_callback(nc.drain)
             rtt = asyncio.create_task(
                 sample_round_trip(

@@ -24,6 +24,7 @@ from switchboard.api_gateway.reply_channel import ReplyChannel
 from switchboard.common.errors import OverloadedError
 from switchboard.common.events import ApiKeyRevoked, CancelRequest, ExecuteRequest, ListModels, ModelsListed
 from switchboard.common.subjects import Subjects
+from switchboard.common.tracing import trace_headers
 from switchboard.common.usage_events import MeteringStatus, QueryUsage, UsageReported
 
 __all__ = ["OrchestratorBus"]
@@ -79,7 +80,9 @@ class OrchestratorBus:
         self._channels[command.request_id] = channel
         try:
             payload = await self._encode(command)
-            await self._nc.publish(self._subjects.execute_request, payload, reply=command.reply_subject)
+            await self._nc.publish(
+                self._subjects.execute_request, payload, reply=command.reply_subject, headers=trace_headers() or None
+            )
         except NatsError as exc:
             self._forget(command.request_id)
             logger.warning("request %s not published: %s", command.request_id, type(exc).__name__)
@@ -120,7 +123,8 @@ class OrchestratorBus:
     async def _cancel(self, request_id: str, user_id: str) -> None:
         command = CancelRequest(request_id=request_id, user_id=user_id)
         with contextlib.suppress(Exception):
-            await self._nc.publish(self._subjects.cancel_request(request_id), command.model_dump_json().encode())
+            subject, payload = self._subjects.cancel_request(request_id), command.model_dump_json().encode()
+            await self._nc.publish(subject, payload, headers=trace_headers() or None)
 
     async def broadcast(self, subject: str, payload: bytes) -> None:
         """A fact every gateway replica must hear (core NATS: replicas that are down rebuild from the DB)."""
@@ -139,11 +143,17 @@ class OrchestratorBus:
         await self._nc.subscribe(self._subjects.api_key_revoked, cb=forget)
 
     async def list_models(self, query: ListModels, timeout: float) -> list[dict[str, Any]]:
-        reply = await self._nc.request(self._subjects.list_models, query.model_dump_json().encode(), timeout=timeout)
+        payload = query.model_dump_json().encode()
+        reply = await self._nc.request(
+            self._subjects.list_models, payload, timeout=timeout, headers=trace_headers() or None
+        )
         return [dict(model) for model in ModelsListed.model_validate_json(reply.data).models]
 
     async def query_usage(self, query: QueryUsage, timeout: float) -> UsageReported:
-        reply = await self._nc.request(self._subjects.query_usage, query.model_dump_json().encode(), timeout=timeout)
+        payload = query.model_dump_json().encode()
+        reply = await self._nc.request(
+            self._subjects.query_usage, payload, timeout=timeout, headers=trace_headers() or None
+        )
         return UsageReported.model_validate_json(reply.data)
 
     async def metering_status(self, timeout: float) -> MeteringStatus:

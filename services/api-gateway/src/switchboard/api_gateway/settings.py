@@ -32,6 +32,12 @@ class GatewaySettings(CommonSettings):
         "at once); what is still running then ends with a retryable 529 overloaded_error (an SSE error event on a "
         "stream), and the process exits 0. With several workers, uvicorn cuts what is left without that error.",
     )
+    access_log: bool = Field(
+        True,
+        validation_alias="SWITCHBOARD_ACCESS_LOG",
+        description="One INFO line per HTTP request (method, path, status, duration_ms, model, request_id, trace_id). "
+        "The audit log keeps the same facts in the database either way.",
+    )
     data_dir: Path = Field(
         Path(".switchboard"),
         validation_alias="SWITCHBOARD_DATA_DIR",

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvloop
 
-from switchboard.metering.app import create_app
+from switchboard.metering.app import SERVICE_NAME, create_app
 from switchboard.metering.settings import MeteringSettings
 
 
 def main() -> None:
     settings = MeteringSettings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvloop.run(create_app(settings).run())
+    tracing = settings.configure_observability(SERVICE_NAME)
+    try:
+        uvloop.run(create_app(settings).run())
+    finally:
+        tracing.shutdown()
 
 
 if __name__ == "__main__":

@@ -17,10 +17,13 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
+from opentelemetry.trace import Link, SpanKind
 from pydantic import ValidationError
 
 from switchboard.common.events import CompletionRecorded, utc_now
+from switchboard.common.logs import request_scope
 from switchboard.common.subjects import Subjects
+from switchboard.common.tracing import hex_ids, remote_span_context, tracer
 from switchboard.metering.backoff import backoff_delay
 from switchboard.metering.billing import Biller
 from switchboard.metering.dead_letters import DeadLetters
@@ -30,6 +33,8 @@ from switchboard.metering.metrics import metering_metrics
 __all__ = ["UsageConsumer"]
 
 logger = logging.getLogger(__name__)
+
+_TRACER = tracer("switchboard.metering")
 
 MAX_ACK_PENDING = 1000
 WORKERS = 2
@@ -135,6 +140,14 @@ class UsageConsumer:
             keepalive.cancel()
 
     async def _bill(self, batch: list[Msg]) -> None:
+        # One span for the batch, linked to the span of each request it bills (OpenTelemetry's batch receive).
+        links = [Link(context) for msg in batch if (context := remote_span_context(msg.headers)) is not None]
+        with _TRACER.start_as_current_span("bill", kind=SpanKind.CONSUMER, links=links) as span:
+            if span.is_recording():
+                span.set_attribute("messaging.batch.message_count", len(batch))
+            await self._bill_batch(batch)
+
+    async def _bill_batch(self, batch: list[Msg]) -> None:
         readable: list[tuple[Msg, CompletionRecorded]] = []
         for msg in batch:
             try:
@@ -151,11 +164,24 @@ class UsageConsumer:
             _observe_billed(billed)
         for msg, completion in readable:
             rejection = rejections.get(completion.request_id)
+            _log_settled(completion, msg, rejection is None)
             if rejection is not None:
-                await self._dead_letters.refused(
-                    completion, rejection.reason, rejection.lago_status, msg.metadata.sequence.stream
-                )
+                with request_scope(completion.request_id):
+                    await self._dead_letters.refused(
+                        completion, rejection.reason, rejection.lago_status, msg.metadata.sequence.stream
+                    )
             await msg.ack()
+
+
+def _log_settled(completion: CompletionRecorded, msg: Msg, billed: bool) -> None:
+    """A line per completion, in the request's own trace (the batch's span is only linked to it)."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    context = remote_span_context(msg.headers)
+    ids = hex_ids(context) if context is not None else None
+    trace = {"trace_id": ids[0], "span_id": ids[1]} if ids else {}
+    outcome = "settled" if billed else "refused"
+    logger.debug("completion %s %s", completion.event_id, outcome, extra={"request_id": completion.request_id, **trace})
 
 
 def _observe_billed(billed: list[CompletionRecorded]) -> None:

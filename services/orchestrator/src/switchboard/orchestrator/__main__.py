@@ -12,6 +12,7 @@ import uvloop
 from pydantic import ValidationError
 
 from switchboard.orchestrator.app import running
+from switchboard.orchestrator.handlers import SERVICE_NAME
 from switchboard.orchestrator.route_config import RouteConfigError
 from switchboard.orchestrator.settings import OrchestratorSettings
 
@@ -41,9 +42,7 @@ def main() -> None:
         settings = OrchestratorSettings()
     except ValidationError as exc:
         sys.exit(f"switchboard-orchestrator: invalid configuration: {exc}")
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiohttp's client logs nothing per request at INFO; keep its DEBUG (headers, provider keys included) off.
-    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+    tracing = settings.configure_observability(SERVICE_NAME)
     try:
         uvloop.run(serve(settings))  # the libuv loop: markedly less per-message overhead on the hot path
     except RouteConfigError as exc:
@@ -51,6 +50,8 @@ def main() -> None:
     except (nats.errors.Error, OSError) as exc:
         # The message never holds the NATS URL, which may carry credentials.
         sys.exit(f"switchboard-orchestrator: cannot reach NATS: {exc}")
+    finally:
+        tracing.shutdown()
 
 
 if __name__ == "__main__":

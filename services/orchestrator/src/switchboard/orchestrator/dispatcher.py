@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from switchboard.common.events import ExecuteRequest
+from switchboard.common.logs import bind_request_id
 from switchboard.common.subjects import subject_token
+from switchboard.common.tracing import context_from_headers, tracer
 from switchboard.orchestrator.execution import RequestRun, Services, StopReason
 
 __all__ = ["Dispatcher"]
 
 logger = logging.getLogger(__name__)
+
+_TRACER = tracer("switchboard.orchestrator")
 
 
 class Dispatcher:
@@ -27,11 +33,12 @@ class Dispatcher:
     def inflight(self) -> int:
         return len(self._runs)
 
-    def submit(self, payload: bytes) -> None:
+    def submit(self, payload: bytes, headers: Mapping[str, str] | None = None) -> None:
         """Start serving an ``ExecuteRequest`` in its own task and return at once.
 
         Over capacity the request is ignored without ``accepted``: the gateway's accept timeout then answers
-        529, and with several replicas the next one in the queue group may have room.
+        529, and with several replicas the next one in the queue group may have room. ``headers`` (the NATS
+        message's) carry the gateway span's ``traceparent``.
         """
         try:
             request = ExecuteRequest.model_validate_json(payload)
@@ -46,7 +53,7 @@ class Dispatcher:
             logger.warning("at capacity (%d in flight); request %s not accepted", self.inflight, request.request_id)
             return
         run = RequestRun(request, self._services)
-        task = asyncio.create_task(run.run(), name=f"request-{request.request_id}")
+        task = asyncio.create_task(_traced(run, headers), name=f"request-{request.request_id}")
         self._runs[key] = (run, task)
         self.accepted_total += 1
         task.add_done_callback(lambda done: self._forget(key, done))
@@ -77,3 +84,15 @@ class Dispatcher:
             del self._runs[key]
         if not task.cancelled() and (error := task.exception()) is not None:
             logger.error("request task %s failed: %r", task.get_name(), error)
+
+
+async def _traced(run: RequestRun, headers: Mapping[str, str] | None) -> None:
+    """``run`` in the request's trace, its id on every line logged while serving it (the task's own context)."""
+    request = run.request
+    bind_request_id(request.request_id)
+    parent = context_from_headers(headers)
+    with _TRACER.start_as_current_span("orchestrate", context=parent, kind=SpanKind.CONSUMER) as span:
+        if span.is_recording():
+            span.set_attribute("switchboard.request_id", request.request_id)
+            span.set_attribute("gen_ai.request.model", request.model)
+        await run.run()

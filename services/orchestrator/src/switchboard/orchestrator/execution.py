@@ -11,9 +11,11 @@ from typing import Literal
 
 import nats.errors
 from nats.aio.client import Client
+from opentelemetry.trace import SpanKind
 
 from switchboard.common.errors import ApiError, NotFoundError, OverloadedError, SwitchboardError
 from switchboard.common.events import ExecuteRequest, utc_now
+from switchboard.common.tracing import tracer
 from switchboard.orchestrator.agents.agent_config import Agent, Agents
 from switchboard.orchestrator.agents.broker_client import ToolBroker
 from switchboard.orchestrator.agents.counting import agent_count_body
@@ -36,6 +38,8 @@ __all__ = ["RequestRun", "Services", "StopReason"]
 logger = logging.getLogger(__name__)
 
 StopReason = Literal["client", "shutdown"]
+
+_TRACER = tracer("switchboard.orchestrator")
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,10 @@ class RequestRun:
         )
         started = time.perf_counter()
         try:
-            await provider.send(call, sink)
+            with _TRACER.start_as_current_span(f"upstream {provider.name}", kind=SpanKind.CLIENT) as span:
+                if span.is_recording():
+                    span.set_attributes({"gen_ai.system": provider.name, "gen_ai.request.model": target.upstream_model})
+                await provider.send(call, sink)
         except SwitchboardError as exc:
             if isinstance(sink, FallbackGuard) and not sink.committed and exc.status_code in RETRYABLE_STATUSES:
                 raise TargetFailedError(exc.status_code) from exc
@@ -209,15 +216,13 @@ class RequestRun:
         except nats.errors.Error as exc:
             logger.warning("request %s: end frame not sent: %s", self.request.request_id, type(exc).__name__)
         outcome = self._writer.outcome
+        target = self.served_by.label() if self.served_by else "-"
         logger.info(
             "request %s model=%s target=%s status=%s http=%d latency_ms=%.0f",
-            self.request.request_id,
-            self.request.model,
-            self.served_by.label() if self.served_by else "-",
-            outcome.status,
-            outcome.http_status,
-            latency_ms,
-        )
+            self.request.request_id, self.request.model, target, outcome.status, outcome.http_status, latency_ms,
+            extra={"model": self.request.model, "target": target, "outcome": outcome.status,
+                   "http_status": outcome.http_status, "latency_ms": round(latency_ms, 1)},
+        )  # fmt: skip
         event = completion_event(
             self.request, self.served_by, self.targets_tried, self._writer, self._started_at, latency_ms,
             byok=self.byok, agent=self.agent, request_body=self._body,

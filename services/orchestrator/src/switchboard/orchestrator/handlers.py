@@ -35,7 +35,7 @@ async def subscribe_requests(connection: Client, subjects: Subjects, dispatcher:
     """Execute (queue group) and cancel (every replica); returns the execute subscription, stopped first on shutdown."""
 
     async def on_execute(message: Msg) -> None:
-        dispatcher.submit(message.data)
+        dispatcher.submit(message.data, message.headers)
 
     async def on_cancel(message: Msg) -> None:
         dispatcher.cancel(message.subject.rsplit(".", 1)[-1])

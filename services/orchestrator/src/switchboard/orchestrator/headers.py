@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import SecretStr
 
 from switchboard.common.headers import NEVER_FORWARDED
+from switchboard.common.tracing import trace_headers
 
 __all__ = ["PASSED_RESPONSE_HEADERS", "response_headers", "upstream_request_headers"]
 
@@ -24,12 +25,16 @@ _OWN_PREFIX = "x-switchboard-"
 def upstream_request_headers(
     forwarded: Mapping[str, str], *, api_version: str, api_key: SecretStr | None
 ) -> dict[str, str]:
-    """Client headers (``anthropic-beta`` and every other one but ``x-switchboard-*``, unchanged) plus ours."""
+    """Client headers (``anthropic-beta`` and every other one but ``x-switchboard-*``, unchanged) plus ours.
+
+    Ours include the current span's ``traceparent``: the provider's side of the call joins the request's trace.
+    """
     headers = {name.lower(): value for name, value in forwarded.items() if _forwarded(name.lower())}
     headers["content-type"] = "application/json"
     headers["anthropic-version"] = api_version
     if api_key is not None:
         headers["x-api-key"] = api_key.get_secret_value()
+    headers.update(trace_headers())
     return headers
 
 

@@ -14,6 +14,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from switchboard.common.subjects import Subjects
+from switchboard.common.tracing import trace_headers
 
 __all__ = ["DUPLICATE_WINDOW_SECONDS", "UsageStream"]
 
@@ -63,7 +64,7 @@ class UsageStream:
             payload,
             timeout=PUBLISH_TIMEOUT_SECONDS,
             stream=self._subjects.usage_stream,
-            headers={"Nats-Msg-Id": event_id},
+            headers={"Nats-Msg-Id": event_id, **trace_headers()},
         )
 
 

@@ -9,6 +9,7 @@ from types import FrameType
 import uvicorn
 
 from switchboard.tool_broker.app import create_app
+from switchboard.tool_broker.bus_handlers import SERVICE_NAME
 from switchboard.tool_broker.settings import ToolBrokerSettings
 
 
@@ -29,17 +30,25 @@ class _DenialNoise(logging.Filter):
 
 def main() -> None:
     settings = ToolBrokerSettings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    tracing = settings.configure_observability(SERVICE_NAME)
     # uvicorn handles SIGTERM/SIGINT itself and re-raises the signal once it has shut down gracefully; that
     # second delivery lands here and ends the process with status 0, as the other services do.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _exit_cleanly)
     logging.getLogger("uvicorn.error").addFilter(_DenialNoise())
+    try:
+        _serve(settings)
+    finally:
+        tracing.shutdown()
+
+
+def _serve(settings: ToolBrokerSettings) -> None:
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through the process's own (JSON) logging
         access_log=False,
         timeout_graceful_shutdown=10,
         # Larger messages close the connection (1009). Heartbeats are the protocol's own ping/pong messages,

@@ -32,7 +32,7 @@ from switchboard.tool_broker.poll_queue import PollQueue
 from switchboard.tool_broker.pollers import Pollers
 from switchboard.tool_broker.presence import Presence
 from switchboard.tool_broker.registrations import Registrations
-from switchboard.tool_broker.request_context import RequestIdMiddleware
+from switchboard.tool_broker.request_context import FASTAPI_TELEMETRY, RequestIdMiddleware
 from switchboard.tool_broker.routes import connectors, health, metrics, polling, websocket
 from switchboard.tool_broker.settings import ToolBrokerSettings
 from switchboard.tool_broker.state import BrokerState
@@ -43,7 +43,12 @@ __all__ = ["SERVICE_NAME", "create_app"]
 
 def create_app(settings: ToolBrokerSettings) -> FastAPI:
     app = FastAPI(
-        title="Switchboard tool-broker", lifespan=_lifespan(settings), docs_url=None, redoc_url=None, openapi_url=None
+        title="Switchboard tool-broker",
+        telemetry=FASTAPI_TELEMETRY,
+        lifespan=_lifespan(settings),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)

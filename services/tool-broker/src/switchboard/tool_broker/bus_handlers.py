@@ -16,11 +16,14 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.errors import Error as NatsError
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from switchboard.common.events import ApiKeyRevoked
+from switchboard.common.logs import bind_request_id
 from switchboard.common.subjects import TOOL_BROKER_QUEUE, Subjects
 from switchboard.common.tool_events import ExecuteToolCall, ListTools, ToolsListed
+from switchboard.common.tracing import context_from_headers, trace_headers, tracer
 from switchboard.tool_broker.auth import Authenticator
 from switchboard.tool_broker.connections import ConnectionRegistry
 from switchboard.tool_broker.dispatcher import Dispatcher
@@ -30,6 +33,8 @@ from switchboard.tool_broker.registrations import Registrations
 __all__ = ["REVOKED_CLOSE_CODE", "SERVICE_NAME", "BusHandlers"]
 
 logger = logging.getLogger(__name__)
+
+_TRACER = tracer("switchboard.tool_broker")
 
 SERVICE_NAME = "tool-broker"
 REVOKED_CLOSE_CODE = 4401
@@ -95,7 +100,19 @@ class BusHandlers:
         except ValidationError as exc:
             logger.warning("ignored a malformed ExecuteToolCall (%d errors)", exc.error_count())
             return
-        self.spawn(self._dispatcher.execute(call.model_copy(update={"reply_subject": msg.reply or call.reply_subject})))
+        call = call.model_copy(update={"reply_subject": msg.reply or call.reply_subject})
+        self.spawn(self._execute(call, msg.headers))
+
+    async def _execute(self, call: ExecuteToolCall, headers: dict[str, str] | None) -> None:
+        """Hand ``call`` on in the orchestrator's trace, its request id on every line (the task's own context)."""
+        bind_request_id(call.request_id)
+        parent = context_from_headers(headers)
+        name = f"execute_tool {call.tool_name}"
+        with _TRACER.start_as_current_span(name, context=parent, kind=SpanKind.CONSUMER) as span:
+            if span.is_recording():
+                span.set_attributes({"gen_ai.tool.name": call.tool_name, "switchboard.mcp_server": call.server_id})
+            logger.debug("tool call %s for %s/%s", call.call_id, call.server_id, call.tool_name)
+            await self._dispatcher.execute(call.model_copy(update={"traceparent": trace_headers().get("traceparent")}))
 
     async def _on_list_tools(self, msg: Msg) -> None:
         self.spawn(self._list_tools(msg))

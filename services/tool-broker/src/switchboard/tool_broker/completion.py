@@ -11,8 +11,10 @@ import logging
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 
+from switchboard.common.logs import request_scope
 from switchboard.common.mcp_protocol import ToolResult
 from switchboard.common.tool_events import ExecuteToolCall, ToolCallCompleted
+from switchboard.common.tracing import continued
 from switchboard.tool_broker.results import cap_content, result_content, text_content
 
 __all__ = ["Completions"]
@@ -39,9 +41,17 @@ class Completions:
     async def send(
         self, call: ExecuteToolCall, *, is_error: bool, content: list[dict[str, object]], connection_id: str | None
     ) -> None:
+        # Called from the connector's connection, not the call's task: its lines belong to the call's request.
+        with request_scope(call.request_id), continued(call.traceparent):
+            await self._send(call, is_error=is_error, content=content, connection_id=connection_id)
+
+    async def _send(
+        self, call: ExecuteToolCall, *, is_error: bool, content: list[dict[str, object]], connection_id: str | None
+    ) -> None:
         if not call.reply_subject:
             logger.warning("call %s has no reply subject; its result is dropped", call.call_id)
             return
+        logger.debug("tool call %s answered (error: %s)", call.call_id, is_error)
         empty = self._completed(call, is_error, [], connection_id, truncated=True)
         bus_limit = self._nc.max_payload - len(empty.model_dump_json()) - _HEADROOM
         limit = min(self._max_bytes, bus_limit)

@@ -13,11 +13,13 @@ from typing import Any
 
 import nats.errors
 from nats.aio.client import Client
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from switchboard.common.events import ToolCallRecord
 from switchboard.common.subjects import Subjects
 from switchboard.common.tool_events import ExecuteToolCall, ListTools, McpTool, ToolCallCompleted, ToolsListed
+from switchboard.common.tracing import trace_headers, tracer
 from switchboard.orchestrator.metrics import orchestrator_metrics
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_TRACER = tracer("switchboard.orchestrator")
 
 LIST_TOOLS_TIMEOUT_SECONDS = 1.0
 REPLY_GRACE_SECONDS = 2.0
@@ -91,9 +95,12 @@ class ToolBroker:
     async def _request(self, command: ExecuteToolCall, timeout: float) -> ToolCallCompleted:
         subject = self._subjects.execute_tool_call(command.user_id)
         try:
-            reply = await self._connection.request(
-                subject, command.model_dump_json().encode(), timeout + REPLY_GRACE_SECONDS
-            )
+            # Named as OpenTelemetry's GenAI conventions name tool spans.
+            name, attributes = f"execute_tool {command.tool_name}", {"gen_ai.tool.name": command.tool_name}
+            with _TRACER.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes):
+                reply = await self._connection.request(
+                    subject, command.model_dump_json().encode(), timeout + REPLY_GRACE_SECONDS, headers=trace_headers()
+                )
             return ToolCallCompleted.model_validate_json(reply.data)
         except nats.errors.NoRespondersError:
             return _failed(command, "no tool-broker is running")

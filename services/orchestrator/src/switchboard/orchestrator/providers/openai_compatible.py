@@ -15,6 +15,7 @@ import aiohttp
 
 from switchboard.common.anthropic import format_sse
 from switchboard.common.errors import UpstreamUnavailableError, error_body
+from switchboard.common.tracing import trace_headers
 from switchboard.orchestrator.providers.base import ModelInfo, ResponseSink, UpstreamCall
 from switchboard.orchestrator.providers.request_json import body_object
 from switchboard.orchestrator.route_config import ProviderSpec
@@ -85,7 +86,7 @@ class OpenAICompatibleProvider:
             raise transport_failure(self.name, exc) from exc
 
     def _headers(self) -> dict[str, str]:
-        headers = {"content-type": "application/json", "accept": "application/json"}
+        headers = {"content-type": "application/json", "accept": "application/json", **trace_headers()}
         if self._spec.api_key is not None:
             headers["authorization"] = f"Bearer {self._spec.api_key.get_secret_value()}"
         return headers

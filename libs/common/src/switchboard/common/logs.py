@@ -1,0 +1,146 @@
+"""Structured logs: one JSON object per line, stamped with the request id and trace of the work it is about.
+
+Every service calls :func:`configure_logging` once at start-up. Code that serves one request binds its id with
+:func:`bind_request_id` (the gateway's middleware, the orchestrator's and tool-broker's per-request tasks,
+metering per event); every line logged below it, by our code or a library's, carries it. Records are formatted
+where they are logged (so the context is the right one) and written by a thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import queue
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from logging.handlers import QueueHandler, QueueListener
+from typing import Any, Literal
+
+from switchboard.common.tracing import current_trace_ids
+
+__all__ = [
+    "JsonFormatter",
+    "LogFormat",
+    "TextFormatter",
+    "bind_request_id",
+    "configure_logging",
+    "current_request_id",
+    "request_scope",
+    "unbind_request_id",
+]
+
+LogFormat = Literal["json", "text"]
+
+_REQUEST_ID: ContextVar[str | None] = ContextVar("switchboard_request_id", default=None)
+
+# Everything a LogRecord has of its own; any other attribute came in through ``extra=`` and is logged as a field.
+_RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# HTTP clients' DEBUG lines carry request headers (provider keys among them), and access lines are the metrics'.
+_QUIET_LIBRARIES = {"aiohttp": logging.WARNING, "httpx": logging.WARNING, "httpcore": logging.WARNING}
+
+
+def bind_request_id(request_id: str) -> Token[str | None]:
+    """Stamp ``request_id`` on every line logged from this context (a task, a request) on."""
+    return _REQUEST_ID.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _REQUEST_ID.reset(token)
+
+
+def current_request_id() -> str | None:
+    return _REQUEST_ID.get()
+
+
+@contextmanager
+def request_scope(request_id: str) -> Iterator[None]:
+    """:func:`bind_request_id` for a block, inside work that is not about one request (a connection, a batch)."""
+    token = _REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST_ID.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "service", "logger", "message", "request_id", "trace_id", "span_id", …extra}``."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _utc_timestamp(record.created),
+            "level": record.levelname,
+            "service": self._service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        _add_context(entry, record)
+        entry.update((key, value) for key, value in record.__dict__.items() if key not in _RECORD_FIELDS)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """For a terminal: ``time level logger [request id]: message``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None) or _REQUEST_ID.get()
+        record.context = f" [{request_id}]" if request_id else ""
+        return super().format(record)
+
+
+def _add_context(entry: dict[str, Any], record: logging.LogRecord) -> None:
+    request_id = getattr(record, "request_id", None) or _REQUEST_ID.get()
+    if request_id:
+        entry["request_id"] = request_id
+    ids = current_trace_ids()
+    if ids is not None:
+        entry["trace_id"], entry["span_id"] = ids
+
+
+def _utc_timestamp(created: float) -> str:
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+
+
+class _FormattingQueueHandler(QueueHandler):
+    """Formats in the logging thread (context vars are there), hands the finished line to the writer thread."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        line = self.format(record)
+        return logging.makeLogRecord({"msg": line, "levelno": record.levelno, "levelname": record.levelname})
+
+
+def configure_logging(service: str, level: str, log_format: LogFormat = "json") -> None:
+    """Route every logger of the process (ours, uvicorn's, FastStream's, …) to stderr in ``log_format``."""
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handler = _FormattingQueueHandler(lines)
+    handler.setFormatter(JsonFormatter(service) if log_format == "json" else TextFormatter())
+    writer = logging.StreamHandler()
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    listener = QueueListener(lines, writer)
+    root = logging.getLogger()
+    for existing in root.handlers[:]:
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream", "faststream.access"):
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
+    for name, floor in _QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(max(floor, root.level))
+    listener.start()
+    atexit.register(listener.stop)
