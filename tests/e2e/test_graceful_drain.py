@@ -41,9 +41,10 @@ def terminate(service: ServiceProcess | None) -> subprocess.Popen[bytes]:
 
 
 def refuses_connections(url: str) -> bool:
+    """Whether a new connection goes unserved: refused, or (caught as the socket closed) dropped unanswered."""
     try:
         httpx.get(f"{url}/v1/health", timeout=1.0)
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.RemoteProtocolError):
         return True
     return False
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from fakes.keycloak import FakeKeycloak
+from support.postgres import throwaway_database
 from support.stack import Stack
 from support.usage_stream import recorded_completions
 from switchboard.api_gateway.database import create_engine
@@ -86,7 +90,22 @@ async def stored_ciphertexts(stack: Stack, user: str) -> list[str]:
         await engine.dispose()
 
 
-def test_byok_rotate_re_encrypts_under_the_new_master_key(stack: Stack, keycloak: FakeKeycloak) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def lone_stack(request: pytest.FixtureRequest, private_stack: Stack) -> Iterator[Stack]:
+    """A gateway with a database of its own: ``byok rotate`` re-encrypts *every* row, and other tests' stacks
+    store theirs under master keys of their own."""
+    with contextlib.ExitStack() as resources:
+        if request.param == "postgresql":
+            private_stack.database_url = resources.enter_context(throwaway_database(private_stack.workdir.parent))
+        try:
+            private_stack.start(orchestrators=0)
+            yield private_stack
+        finally:
+            private_stack.stop()  # before its database is dropped
+
+
+def test_byok_rotate_re_encrypts_under_the_new_master_key(lone_stack: Stack, keycloak: FakeKeycloak) -> None:
+    stack = lone_stack
     token = keycloak.mint("rotating-user")
     stored = httpx.put(
         f"{stack.base_url}/api/v1/byok/anthropic",

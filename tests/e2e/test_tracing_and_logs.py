@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anthropic
+import httpx
 import pytest
 
 from fakes.anthropic_provider import FakeAnthropic
@@ -52,6 +52,7 @@ def traced_stack(
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
             "OTEL_BSP_SCHEDULE_DELAY": "50",
             "SWITCHBOARD_LOG_LEVEL": "DEBUG",
+            "SWITCHBOARD_ACCESS_LOG": "true",
         },
     )
     notes: ConnectorProcess | None = None
@@ -75,21 +76,25 @@ def traceparent() -> tuple[str, str, str]:
 
 
 def agent_request(stack: Stack, header: str, marker: str) -> str:
-    """An agent request that calls the notes tool once; returns its request id."""
-    with anthropic.Anthropic(base_url=stack.base_url, api_key=stack.api_key, max_retries=0) as sdk:
-        raw = sdk.messages.with_raw_response.create(
-            model=MODEL,
-            max_tokens=256,
-            messages=[
-                {
-                    "role": "user",
-                    "content": f'[[fake:agent_calls=mcp__notes__add]] [[fake:tool_input={{"a": 1, "b": 2}}]] {marker}',
-                }
-            ],
-            extra_headers={"traceparent": header, "x-switchboard-agent": "default"},
-        )
-    assert raw.parse().content[-1].type == "text"
-    return raw.headers["request-id"]
+    """An agent request that calls the notes tool once; returns its request id.
+
+    Plain HTTP rather than the SDK: the anthropic SDK sends a ``traceparent`` of its own call span whenever the
+    process has an OpenTelemetry provider (which the test process may have), and this test must choose it.
+    """
+    content = f'[[fake:agent_calls=mcp__notes__add]] [[fake:tool_input={{"a": 1, "b": 2}}]] {marker}'
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages",
+        json={"model": MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": content}]},
+        headers={**api_headers(stack), "traceparent": header, "x-switchboard-agent": "default"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["content"][-1]["type"] == "text"
+    return response.headers["request-id"]
+
+
+def api_headers(stack: Stack) -> dict[str, str]:
+    return {"x-api-key": stack.api_key, "anthropic-version": "2023-06-01"}
 
 
 def one(spans: list[CollectedSpan], service: str, name: str) -> CollectedSpan:
@@ -170,11 +175,13 @@ def _json_lines(logs: Path) -> dict[str, list[dict[str, Any]]]:
 def test_without_an_exporter_the_trace_still_reaches_the_provider(stack: Stack, fake_anthropic: FakeAnthropic) -> None:
     header, trace_id, client_span = traceparent()
     marker = f"untraced-{secrets.token_hex(4)}"
-    with anthropic.Anthropic(base_url=stack.base_url, api_key=stack.api_key, max_retries=0) as sdk:
-        sdk.messages.create(
-            model=MODEL, max_tokens=16, messages=[{"role": "user", "content": marker}],
-            extra_headers={"traceparent": header},
-        )  # fmt: skip
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages",
+        json={"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": marker}]},
+        headers={**api_headers(stack), "traceparent": header},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
     (request,) = fake_anthropic.requests_with_marker(marker)
     version, sent_trace, parent, flags = request.headers["traceparent"].split("-")
     assert (version, sent_trace, flags) == ("00", trace_id, "01"), "the caller's sampled trace is continued"

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 from switchboard.common.tracing import (
+    configure_tracing,
     context_from_headers,
     current_trace_ids,
     remote_span_context,
+    span,
     trace_headers,
     tracer_provider,
 )
 
 TRACER = tracer_provider("test", "none").get_tracer("test")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _installed_provider() -> None:
+    """``span`` uses the process's provider, as the services do (installed once: OpenTelemetry keeps the first)."""
+    configure_tracing("test", "none")
 
 
 def parent(flags: str = "01") -> tuple[str, str, str]:
@@ -66,3 +76,24 @@ def test_a_messages_parent_can_be_linked_rather_than_continued() -> None:
     assert linked is not None and (linked.trace_id, linked.span_id) == (int(trace_id, 16), int(span_id, 16))
     assert remote_span_context(None) is None
     assert remote_span_context({"traceparent": "garbage"}) is None
+
+
+def test_under_an_unsampled_parent_no_span_is_made_and_the_parents_context_is_current() -> None:
+    header, trace_id, span_id = parent("00")
+    with span("test", "hop", parent=context_from_headers({"traceparent": header})) as current:
+        assert current_trace_ids() == (trace_id, span_id)
+        assert not current.is_recording()
+        assert trace_headers()["traceparent"] == header
+    assert current_trace_ids() is None, "the parent's context is detached after the block"
+
+
+def test_under_a_sampled_parent_or_none_a_span_of_its_own_is_made() -> None:
+    header, trace_id, span_id = parent("01")
+    with span("test", "hop", parent=context_from_headers({"traceparent": header})):
+        ids = current_trace_ids()
+    assert ids is not None and ids[0] == trace_id and ids[1] != span_id
+    with span("test", "root"):
+        root = current_trace_ids()
+        with span("test", "child"):
+            assert current_trace_ids() == root, "a child of an unsampled root is no span of its own"
+    assert root is not None

@@ -100,6 +100,10 @@ CHANNELS: tuple[Channel, ...] = (
     ),
     Channel("metering_status", Empty, (_GATEWAY,), (_METERING,), reply=usage_events.MeteringStatus),
     Channel(
+        "query_dead_letters", usage_events.QueryDeadLetters, (_GATEWAY,), (_METERING,),
+        reply=usage_events.DeadLettersListed, headers=_TRACE,
+    ),
+    Channel(
         "usage_dead_lettered", usage_events.CompletionDeadLettered, (_METERING,), (_CLI,),
         headers=("Nats-Msg-Id", "Switchboard-Dead-Letter-Reason", "Switchboard-Subject"),
         stream="usage_dead_letter_stream",

@@ -9,15 +9,18 @@ where they are logged (so the context is the right one) and written by a thread,
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import json
 import logging
 import queue
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from logging.handlers import QueueHandler, QueueListener
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from switchboard.common.tracing import current_trace_ids
 
@@ -111,26 +114,62 @@ def _add_context(entry: dict[str, Any], record: logging.LogRecord) -> None:
 
 
 def _utc_timestamp(created: float) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+    return f"{_utc_second(int(created))}.{int(created % 1 * 1000):03d}Z"
 
 
-class _FormattingQueueHandler(QueueHandler):
-    """Formats in the logging thread (context vars are there), hands the finished line to the writer thread."""
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        line = self.format(record)
-        return logging.makeLogRecord({"msg": line, "levelno": record.levelno, "levelname": record.levelname})
+
+class _LineHandler(logging.Handler):
+    """Formats where the record is logged (the context vars are there) and queues the finished line.
+
+    A thread of its own writes the lines, in batches: the event loop never waits on stderr, and no second
+    ``LogRecord`` is made per line (``QueueHandler`` makes one: a quarter of the cost of an access line).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._stream = stream
+        self._writer = threading.Thread(target=self._write, name="log-writer", daemon=True)
+        self._writer.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._lines.put(self.format(record))
+        except Exception:  # noqa: BLE001 - logging must never take the process down
+            self.handleError(record)
+
+    def _write(self) -> None:
+        while (line := self._lines.get()) is not None:
+            batch = [line]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < _BATCH and (line := self._lines.get_nowait()) is not None:
+                    batch.append(line)
+            self._stream.write("\n".join(batch) + "\n")
+            self._stream.flush()
+            if line is None:
+                return
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer (at exit)."""
+        self._lines.put(None)
+        self._writer.join(timeout=5)
+        super().close()
+
+
+_BATCH = 256
 
 
 def configure_logging(service: str, level: str, log_format: LogFormat = "json") -> None:
     """Route every logger of the process (ours, uvicorn's, FastStream's, …) to stderr in ``log_format``."""
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    handler = _FormattingQueueHandler(lines)
+    # The logging docs' own optimisations: no caller frame, thread or process lookups per record (no line has them).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    handler = _LineHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service) if log_format == "json" else TextFormatter())
-    writer = logging.StreamHandler()
-    writer.setFormatter(logging.Formatter("%(message)s"))
-    listener = QueueListener(lines, writer)
     root = logging.getLogger()
     for existing in root.handlers[:]:
         root.removeHandler(existing)
@@ -142,5 +181,4 @@ def configure_logging(service: str, level: str, log_format: LogFormat = "json") 
         library.propagate = True
     for name, floor in _QUIET_LIBRARIES.items():
         logging.getLogger(name).setLevel(max(floor, root.level))
-    listener.start()
-    atexit.register(listener.stop)
+    atexit.register(handler.close)

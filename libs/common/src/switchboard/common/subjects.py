@@ -112,6 +112,11 @@ class Subjects:
         """Request/reply (``{}`` → ``MeteringStatus``): billing lag, Lago reachability, dead letters."""
         return f"{self.prefix}.metering.status"
 
+    @property
+    def query_dead_letters(self) -> str:
+        """Request/reply (``QueryDeadLetters`` → ``DeadLettersListed``): the newest dead letters, any replica."""
+        return f"{self.prefix}.metering.query_dead_letters"
+
     def usage_dead_lettered(self, user_id: str) -> str:
         """Event ``CompletionDeadLettered``: Lago refused a completion for good; kept for ``metering replay``."""
         return f"{self.prefix}.metering.dead_letter.{subject_token(user_id)}"

@@ -8,6 +8,7 @@ each hop still continues the caller's trace (or starts one), so ids reach the lo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Literal
@@ -17,7 +18,7 @@ from opentelemetry.context import Context, attach, detach
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, TraceIdRatioBased
-from opentelemetry.trace import Span, SpanContext, Tracer
+from opentelemetry.trace import Span, SpanContext, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "current_trace_ids",
     "hex_ids",
     "remote_span_context",
+    "span",
     "trace_headers",
     "tracer",
     "tracer_provider",
@@ -42,6 +44,7 @@ def configure_tracing(service: str, exporter: TraceExporter, sample_ratio: float
     """Install this process's tracer provider; call once, at start-up, and ``shutdown()`` it on exit."""
     provider = tracer_provider(service, exporter, sample_ratio)
     trace.set_tracer_provider(provider)
+    tracer.cache_clear()  # tracers asked for before this were proxies
     return provider
 
 
@@ -69,8 +72,38 @@ def _processor(exporter: TraceExporter) -> SpanProcessor | None:
     return None
 
 
+@functools.cache
 def tracer(name: str) -> Tracer:
+    """The installed provider's tracer ``name``; ask for it where it is used (module globals would keep a proxy)."""
     return trace.get_tracer(name)
+
+
+@contextmanager
+def span(
+    tracer_name: str,
+    name: str,
+    *,
+    parent: Context | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: Mapping[str, str | int] | None = None,
+) -> Iterator[Span]:
+    """A span under ``parent`` (default: the current span), made current for the block.
+
+    Under a parent that is not sampled no span is made at all: the parent's context becomes current instead (its
+    trace id reaches the logs and the next hop, as a span of ours would, and nothing is recorded either way). That
+    is the common case with export off, and it saves the id generation and bookkeeping of a span per hop.
+    """
+    parent_context = trace.get_current_span(parent).get_span_context()
+    if parent_context.is_valid and not parent_context.trace_flags.sampled:
+        token = attach(parent) if parent is not None else None
+        try:
+            yield trace.get_current_span()
+        finally:
+            if token is not None:
+                detach(token)
+        return
+    with tracer(tracer_name).start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as made:
+        yield made
 
 
 def trace_headers() -> dict[str, str]:

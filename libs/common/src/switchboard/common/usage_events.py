@@ -12,8 +12,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard.common.events import SCHEMA_VERSION, CompletionRecorded, utc_now
 
 __all__ = [
+    "DEAD_LETTERS_DEFAULT_LIMIT",
+    "DEAD_LETTERS_MAX_LIMIT",
     "CompletionDeadLettered",
+    "DeadLetter",
+    "DeadLettersListed",
     "MeteringStatus",
+    "QueryDeadLetters",
     "QueryUsage",
     "UsageBreakdown",
     "UsageReported",
@@ -47,6 +52,12 @@ class UsageTotals(_Message):
     cache_read_input_tokens: int = 0
     tool_calls: int = 0
     """Client-visible ``tool_use`` blocks plus MCP tool calls an agent ran."""
+    mcp_tool_calls: int = 0
+    """MCP tool calls an agent ran on the user's connectors (server-side; also counted in ``tool_calls``).
+    Ledger rows written before this field existed count 0 here (and 0 errors), their ``tool_calls`` unchanged."""
+    mcp_tool_errors: int = 0
+    """Those of ``mcp_tool_calls`` whose result was an error: the success rate is
+    ``1 - mcp_tool_errors / mcp_tool_calls``."""
     execution_ms: float = 0.0
 
 
@@ -92,3 +103,46 @@ class CompletionDeadLettered(_Message):
     """What Lago answered (status and error details); never a secret."""
     lago_status: int | None = None
     occurred_at: AwareDatetime = Field(default_factory=utc_now)
+
+
+DEAD_LETTERS_DEFAULT_LIMIT = 50
+DEAD_LETTERS_MAX_LIMIT = 500
+
+
+class QueryDeadLetters(_Message):
+    """Request on ``Subjects.query_dead_letters``: the newest dead letters, for an administrator to look at."""
+
+    schema_version: int = SCHEMA_VERSION
+    limit: int = Field(default=DEAD_LETTERS_DEFAULT_LIMIT, ge=1, le=DEAD_LETTERS_MAX_LIMIT)
+    """How many to list (1 to 500)."""
+    user_id: str | None = None
+    """Only this user's dead letters; ``None``: everyone's."""
+
+
+class DeadLetter(_Message):
+    """One message of the dead-letter stream, as listed (the completion itself stays in the stream)."""
+
+    sequence: int
+    """Its sequence in ``Subjects.usage_dead_letter_stream``."""
+    request_id: str | None
+    """``None`` for a malformed usage message (there was no completion to read)."""
+    user_id: str
+    """The completion's user; for a malformed message, the user token of the subject it came on."""
+    model: str | None
+    """The requested model; ``None`` for a malformed message."""
+    reason: str
+    """What Lago answered, or ``malformed`` for a usage message that could not be read."""
+    lago_status: int | None = None
+    """Lago's HTTP status; ``None`` for a malformed message."""
+    occurred_at: AwareDatetime
+    """When the completion was dead-lettered."""
+
+
+class DeadLettersListed(_Message):
+    """Reply to ``Subjects.query_dead_letters``: how many dead letters wait, and the newest of them."""
+
+    schema_version: int = SCHEMA_VERSION
+    total: int
+    """Every dead letter in the stream (of ``user_id`` when the query named one), however many are listed."""
+    items: list[DeadLetter] = Field(default_factory=list)
+    """Newest first, at most ``limit``."""

@@ -21,6 +21,7 @@ from switchboard.api_gateway.bus import OrchestratorBus
 from switchboard.api_gateway.byok.crypto import SecretBox
 from switchboard.api_gateway.byok.store import ByokStore
 from switchboard.api_gateway.credential_responder import CredentialResponder
+from switchboard.api_gateway.dashboard import routes as dashboard
 from switchboard.api_gateway.database import create_engine, migrate
 from switchboard.api_gateway.http_errors import install_error_handlers
 from switchboard.api_gateway.identity.jwt_verifier import JwtVerifier
@@ -34,7 +35,20 @@ from switchboard.api_gateway.ratelimit.tiers import load_tiers
 from switchboard.api_gateway.ratelimit.usage_feed import UsageFeed
 from switchboard.api_gateway.relay import RelaySettings
 from switchboard.api_gateway.request_context import FASTAPI_TELEMETRY, RequestIdMiddleware
-from switchboard.api_gateway.routes import api_keys, audit, byok, health, messages, metrics, models, usage, users
+from switchboard.api_gateway.routes import (
+    api_keys,
+    audit,
+    byok,
+    health,
+    me,
+    messages,
+    metering_admin,
+    metrics,
+    models,
+    rate_limit,
+    usage,
+    users,
+)
 from switchboard.api_gateway.routes.mcp_proxy import tool_broker_router
 from switchboard.api_gateway.settings import GatewaySettings
 from switchboard.api_gateway.shutdown import Drain
@@ -69,8 +83,24 @@ def create_app(settings: GatewaySettings, drain: Drain | None = None) -> FastAPI
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     app.add_middleware(MetricsMiddleware, metrics=gateway_metrics())
     install_error_handlers(app)
-    for module in (messages, models, health, metrics, api_keys, users, byok, audit, usage):
+    for module in (
+        messages,
+        models,
+        health,
+        metrics,
+        api_keys,
+        users,
+        byok,
+        audit,
+        usage,
+        me,
+        rate_limit,
+        metering_admin,
+    ):
         app.include_router(module.router)
+    if settings.dashboard:
+        app.include_router(dashboard.router)
+        app.mount(f"{dashboard.DASHBOARD_PATH}/static", dashboard.static_files())
     if settings.tool_broker_url:
         app.include_router(tool_broker_router(settings.tool_broker_url))
     return app

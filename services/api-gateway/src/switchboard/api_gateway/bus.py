@@ -25,7 +25,13 @@ from switchboard.common.errors import OverloadedError
 from switchboard.common.events import ApiKeyRevoked, CancelRequest, ExecuteRequest, ListModels, ModelsListed
 from switchboard.common.subjects import Subjects
 from switchboard.common.tracing import trace_headers
-from switchboard.common.usage_events import MeteringStatus, QueryUsage, UsageReported
+from switchboard.common.usage_events import (
+    DeadLettersListed,
+    MeteringStatus,
+    QueryDeadLetters,
+    QueryUsage,
+    UsageReported,
+)
 
 __all__ = ["OrchestratorBus"]
 
@@ -155,6 +161,13 @@ class OrchestratorBus:
             self._subjects.query_usage, payload, timeout=timeout, headers=trace_headers() or None
         )
         return UsageReported.model_validate_json(reply.data)
+
+    async def query_dead_letters(self, query: QueryDeadLetters, timeout: float) -> DeadLettersListed:
+        payload = query.model_dump_json().encode()
+        reply = await self._nc.request(
+            self._subjects.query_dead_letters, payload, timeout=timeout, headers=trace_headers() or None
+        )
+        return DeadLettersListed.model_validate_json(reply.data)
 
     async def metering_status(self, timeout: float) -> MeteringStatus:
         reply = await self._nc.request(self._subjects.metering_status, b"{}", timeout=timeout)

@@ -34,7 +34,6 @@ __all__ = ["UsageConsumer"]
 
 logger = logging.getLogger(__name__)
 
-_TRACER = tracer("switchboard.metering")
 
 MAX_ACK_PENDING = 1000
 WORKERS = 2
@@ -142,7 +141,7 @@ class UsageConsumer:
     async def _bill(self, batch: list[Msg]) -> None:
         # One span for the batch, linked to the span of each request it bills (OpenTelemetry's batch receive).
         links = [Link(context) for msg in batch if (context := remote_span_context(msg.headers)) is not None]
-        with _TRACER.start_as_current_span("bill", kind=SpanKind.CONSUMER, links=links) as span:
+        with tracer("switchboard.metering").start_as_current_span("bill", kind=SpanKind.CONSUMER, links=links) as span:
             if span.is_recording():
                 span.set_attribute("messaging.batch.message_count", len(batch))
             await self._bill_batch(batch)

@@ -35,6 +35,8 @@ def _row(completion: CompletionRecorded) -> dict[str, Any]:
         "cache_creation_input_tokens": completion.cache_creation_input_tokens,
         "cache_read_input_tokens": completion.cache_read_input_tokens,
         "tool_calls": tool_calls(completion),
+        "mcp_tool_calls": len(completion.mcp_tool_calls),
+        "mcp_tool_errors": sum(1 for call in completion.mcp_tool_calls if call.is_error),
         "execution_ms": completion.latency_ms,
         "status": completion.status,
         "byok": completion.byok,
@@ -54,6 +56,8 @@ def _totals_columns() -> list[ColumnElement[Any]]:
                 c.cache_creation_input_tokens,
                 c.cache_read_input_tokens,
                 c.tool_calls,
+                c.mcp_tool_calls,
+                c.mcp_tool_errors,
                 c.execution_ms,
             )
         ),
@@ -62,7 +66,8 @@ def _totals_columns() -> list[ColumnElement[Any]]:
 
 def _totals(row: Row[Any]) -> dict[str, Any]:
     fields = ("requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    values: dict[str, Any] = {name: int(getattr(row, name)) for name in (*fields, "tool_calls")}
+    counts = (*fields, "tool_calls", "mcp_tool_calls", "mcp_tool_errors")
+    values: dict[str, Any] = {name: int(getattr(row, name)) for name in counts}
     values["execution_ms"] = float(row.execution_ms)
     return values
 

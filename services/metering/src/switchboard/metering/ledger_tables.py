@@ -31,6 +31,11 @@ class UsageRow(Base):
     cache_creation_input_tokens: Mapped[int] = mapped_column(BigInteger)
     cache_read_input_tokens: Mapped[int] = mapped_column(BigInteger)
     tool_calls: Mapped[int] = mapped_column(Integer)
+    """Client-visible ``tool_use`` blocks plus MCP tool calls (what Lago's ``tool_calls`` property carries)."""
+    mcp_tool_calls: Mapped[int] = mapped_column(Integer, server_default="0")
+    """MCP tool calls an agent ran; 0 for rows written before revision 0002 (not derivable from them)."""
+    mcp_tool_errors: Mapped[int] = mapped_column(Integer, server_default="0")
+    """Those of them whose result was an error (``is_error``); 0 for rows written before revision 0002."""
     execution_ms: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(32))
     byok: Mapped[bool] = mapped_column(Boolean)

@@ -1,4 +1,5 @@
-"""Request/reply subjects every metering replica answers (queue group ``metering``): ping, usage, status."""
+"""Request/reply subjects every metering replica answers (queue group ``metering``): ping, usage, status, dead
+letters."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from switchboard.common.subjects import METERING_QUEUE, Subjects
-from switchboard.common.usage_events import QueryUsage
+from switchboard.common.usage_events import QueryDeadLetters, QueryUsage
+from switchboard.metering.dead_letter_listing import DeadLetterListing
 from switchboard.metering.ledger import Ledger
 from switchboard.metering.status import StatusReporter
 
@@ -53,5 +55,21 @@ async def subscribe_queries(nc: Client, subjects: Subjects, ledger: Ledger, stat
             answer = json.dumps({"error": "status unavailable"}).encode()
         await msg.respond(answer)
 
+    listing = DeadLetterListing(nc.jetstream(), subjects)
+
+    async def query_dead_letters(msg: Msg) -> None:
+        try:
+            query = QueryDeadLetters.model_validate_json(msg.data)
+        except ValidationError as exc:
+            await msg.respond(json.dumps({"error": f"invalid QueryDeadLetters: {exc.error_count()} errors"}).encode())
+            return
+        try:
+            answer = (await listing.newest(query)).model_dump_json().encode()
+        except Exception:
+            logger.exception("dead-letter query failed")
+            answer = json.dumps({"error": "dead letters unavailable"}).encode()
+        await msg.respond(answer)
+
     await nc.subscribe(subjects.query_usage, queue=METERING_QUEUE, cb=query_usage)
     await nc.subscribe(subjects.metering_status, queue=METERING_QUEUE, cb=metering_status)
+    await nc.subscribe(subjects.query_dead_letters, queue=METERING_QUEUE, cb=query_dead_letters)

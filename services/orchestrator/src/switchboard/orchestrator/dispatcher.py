@@ -12,14 +12,12 @@ from pydantic import ValidationError
 from switchboard.common.events import ExecuteRequest
 from switchboard.common.logs import bind_request_id
 from switchboard.common.subjects import subject_token
-from switchboard.common.tracing import context_from_headers, tracer
-from switchboard.orchestrator.execution import RequestRun, Services, StopReason
+from switchboard.common.tracing import context_from_headers, span
+from switchboard.orchestrator.execution import TRACER, RequestRun, Services, StopReason
 
 __all__ = ["Dispatcher"]
 
 logger = logging.getLogger(__name__)
-
-_TRACER = tracer("switchboard.orchestrator")
 
 
 class Dispatcher:
@@ -91,8 +89,8 @@ async def _traced(run: RequestRun, headers: Mapping[str, str] | None) -> None:
     request = run.request
     bind_request_id(request.request_id)
     parent = context_from_headers(headers)
-    with _TRACER.start_as_current_span("orchestrate", context=parent, kind=SpanKind.CONSUMER) as span:
-        if span.is_recording():
-            span.set_attribute("switchboard.request_id", request.request_id)
-            span.set_attribute("gen_ai.request.model", request.model)
+    with span(TRACER, "orchestrate", parent=parent, kind=SpanKind.CONSUMER) as current:
+        if current.is_recording():
+            current.set_attribute("switchboard.request_id", request.request_id)
+            current.set_attribute("gen_ai.request.model", request.model)
         await run.run()

@@ -23,7 +23,7 @@ from switchboard.common.events import ApiKeyRevoked
 from switchboard.common.logs import bind_request_id
 from switchboard.common.subjects import TOOL_BROKER_QUEUE, Subjects
 from switchboard.common.tool_events import ExecuteToolCall, ListTools, ToolsListed
-from switchboard.common.tracing import context_from_headers, trace_headers, tracer
+from switchboard.common.tracing import context_from_headers, span, trace_headers
 from switchboard.tool_broker.auth import Authenticator
 from switchboard.tool_broker.connections import ConnectionRegistry
 from switchboard.tool_broker.dispatcher import Dispatcher
@@ -34,7 +34,7 @@ __all__ = ["REVOKED_CLOSE_CODE", "SERVICE_NAME", "BusHandlers"]
 
 logger = logging.getLogger(__name__)
 
-_TRACER = tracer("switchboard.tool_broker")
+_TRACER = "switchboard.tool_broker"
 
 SERVICE_NAME = "tool-broker"
 REVOKED_CLOSE_CODE = 4401
@@ -108,9 +108,9 @@ class BusHandlers:
         bind_request_id(call.request_id)
         parent = context_from_headers(headers)
         name = f"execute_tool {call.tool_name}"
-        with _TRACER.start_as_current_span(name, context=parent, kind=SpanKind.CONSUMER) as span:
-            if span.is_recording():
-                span.set_attributes({"gen_ai.tool.name": call.tool_name, "switchboard.mcp_server": call.server_id})
+        with span(_TRACER, name, parent=parent, kind=SpanKind.CONSUMER) as current:
+            if current.is_recording():
+                current.set_attributes({"gen_ai.tool.name": call.tool_name, "switchboard.mcp_server": call.server_id})
             logger.debug("tool call %s for %s/%s", call.call_id, call.server_id, call.tool_name)
             await self._dispatcher.execute(call.model_copy(update={"traceparent": trace_headers().get("traceparent")}))
 

@@ -44,6 +44,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 
 from switchboard.api_gateway.ratelimit.request_counters import INCREMENT_HEADER, RequestCounters
 from switchboard.api_gateway.ratelimit.tiers import DEFAULT_TIER, DEFAULT_TIERS, TierLimits
+from switchboard.api_gateway.ratelimit.window_usage import WindowUsage, read_window_usage
 from switchboard.common.subjects import Subjects
 
 __all__ = ["RateDecision", "RateLimiter"]
@@ -199,6 +200,15 @@ class RateLimiter:
             return
         if subject in self._token_reads and ack.val is not None:
             self._token_reads[subject] = (self._token_reads[subject][0], int(ack.val))
+
+    def limits_for(self, tier: str) -> TierLimits:
+        """The limits ``admit`` applies to ``tier`` (a tier this deployment does not define gets the default's)."""
+        return self._tiers.get(tier) or self._tiers.get(DEFAULT_TIER) or DEFAULT_TIERS[DEFAULT_TIER]
+
+    async def current_usage(self, user_id: str, tier: str) -> dict[str, WindowUsage]:
+        """The user's counters in the current windows, read without counting anything (for the account API)."""
+        limits = self.limits_for(tier)
+        return await read_window_usage(self._js, self._stream, self._subjects, user_id, limits, self._clock())
 
     async def _count(self, user_id: str, limits: TierLimits, now: float) -> list[_Count]:
         """Every counter of the tier, the requests-per-minute one first when the tier has it."""

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from switchboard.common.events import ToolCallRecord
 from switchboard.common.subjects import Subjects
 from switchboard.common.tool_events import ExecuteToolCall, ListTools, McpTool, ToolCallCompleted, ToolsListed
-from switchboard.common.tracing import trace_headers, tracer
+from switchboard.common.tracing import span, trace_headers
 from switchboard.orchestrator.metrics import orchestrator_metrics
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_TRACER = tracer("switchboard.orchestrator")
+_TRACER = "switchboard.orchestrator"
 
 LIST_TOOLS_TIMEOUT_SECONDS = 1.0
 REPLY_GRACE_SECONDS = 2.0
@@ -97,7 +97,7 @@ class ToolBroker:
         try:
             # Named as OpenTelemetry's GenAI conventions name tool spans.
             name, attributes = f"execute_tool {command.tool_name}", {"gen_ai.tool.name": command.tool_name}
-            with _TRACER.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes):
+            with span(_TRACER, name, kind=SpanKind.CLIENT, attributes=attributes):
                 reply = await self._connection.request(
                     subject, command.model_dump_json().encode(), timeout + REPLY_GRACE_SECONDS, headers=trace_headers()
                 )

@@ -1,0 +1,27 @@
+"""Query strings of the management API (``/api/v1/...``): unknown or malformed parameters are a 400 naming them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from switchboard.common.errors import InvalidRequestError
+
+__all__ = ["integer_param", "reject_unknown_params"]
+
+
+def reject_unknown_params(params: Mapping[str, str], known: frozenset[str] = frozenset()) -> None:
+    """A misspelt filter must fail loudly rather than be ignored (and so widen the answer)."""
+    unknown = sorted(set(params) - known)
+    if unknown:
+        expected = f"known: {', '.join(sorted(known))}" if known else "this endpoint takes none"
+        raise InvalidRequestError(f"{unknown[0]}: unknown query parameter ({expected})")
+
+
+def integer_param(params: Mapping[str, str], name: str, *, low: int, high: int, default: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 20 else None
+    if value is None or not low <= value <= high:
+        raise InvalidRequestError(f"{name}: must be an integer between {low} and {high}")
+    return value
