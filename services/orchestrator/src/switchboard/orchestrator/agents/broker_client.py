@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 _TRACER = "switchboard.orchestrator"
 
 LIST_TOOLS_TIMEOUT_SECONDS = 1.0
+LIST_TOOLS_ATTEMPTS = 2
 REPLY_GRACE_SECONDS = 2.0
 """Waited beyond a call's own timeout: the broker answers a late call itself, and its answer says more."""
 
@@ -64,14 +65,24 @@ class ToolBroker:
         self._subjects = subjects
 
     async def list_tools(self, request_id: str, user_id: str) -> list[McpTool]:
-        """The user's live MCP tools; none (with a warning) when no broker answers in time."""
+        """The user's live MCP tools; none (with a warning) when no broker answers in time.
+
+        A listing that times out is asked once more: the broker that took it may have died with it, and the
+        queue group hands the second to a live replica.
+        """
         payload = ListTools(user_id=user_id).model_dump_json().encode()
-        try:
-            reply = await self._connection.request(self._subjects.list_tools, payload, LIST_TOOLS_TIMEOUT_SECONDS)
-            return ToolsListed.model_validate_json(reply.data).tools
-        except (nats.errors.Error, ValidationError) as exc:
-            logger.warning("request %s: no MCP tools, listing them failed: %s", request_id, type(exc).__name__)
-            return []
+        for attempt in range(1, LIST_TOOLS_ATTEMPTS + 1):
+            try:
+                reply = await self._connection.request(self._subjects.list_tools, payload, LIST_TOOLS_TIMEOUT_SECONDS)
+                return ToolsListed.model_validate_json(reply.data).tools
+            except nats.errors.TimeoutError:
+                if attempt < LIST_TOOLS_ATTEMPTS:
+                    continue
+                failure = "TimeoutError"
+            except (nats.errors.Error, ValidationError) as exc:
+                failure = type(exc).__name__
+            logger.warning("request %s: no MCP tools, listing them failed: %s", request_id, failure)
+        return []
 
     async def call(self, request_id: str, user_id: str, call: PendingCall, timeout: float) -> ToolOutcome:
         command = ExecuteToolCall(
