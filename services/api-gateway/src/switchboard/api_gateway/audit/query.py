@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from switchboard.api_gateway.audit.tables import AuditRow
+from switchboard.api_gateway.management_query import integer_param, optional_integer_param, reject_unknown_params
 from switchboard.common.errors import InvalidRequestError
 
 __all__ = ["MAX_LIMIT", "AuditFilters", "AuditPage", "parse_filters", "query_audit"]
@@ -56,17 +57,15 @@ class AuditPage:
 
 def parse_filters(params: Mapping[str, str]) -> AuditFilters:
     """Filters from query parameters; an unknown or malformed one is a 400 naming it (a typo must not widen)."""
-    unknown = sorted(set(params) - _KNOWN)
-    if unknown:
-        raise InvalidRequestError(f"{unknown[0]}: unknown query parameter (known: {', '.join(sorted(_KNOWN))})")
+    reject_unknown_params(params, _KNOWN)
     text = {name: params[name] for name in _TEXT_FILTERS if name in params}
     return AuditFilters(
         **text,
-        status=_integer(params, "status", 100, 599),
+        status=optional_integer_param(params, "status", low=100, high=599),
         since=_timestamp(params, "since"),
         until=_timestamp(params, "until"),
-        limit=_integer(params, "limit", 1, MAX_LIMIT) or 100,
-        before_id=_integer(params, "before_id", 1, _MAX_ID),
+        limit=integer_param(params, "limit", low=1, high=MAX_LIMIT, default=100),
+        before_id=optional_integer_param(params, "before_id", low=1, high=_MAX_ID),
     )
 
 
@@ -92,16 +91,6 @@ def _filtered(query: Select[AuditRow], filters: AuditFilters) -> Select[AuditRow
     if filters.before_id is not None:
         query = query.where(AuditRow.id < filters.before_id)
     return query
-
-
-def _integer(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 20 else None
-    if value is None or not low <= value <= high:
-        raise InvalidRequestError(f"{name}: must be an integer between {low} and {high}")
-    return value
 
 
 def _timestamp(params: Mapping[str, str], name: str) -> datetime | None:
