@@ -80,7 +80,7 @@ def test_a_messages_parent_can_be_linked_rather_than_continued() -> None:
 
 def test_under_an_unsampled_parent_no_span_is_made_and_the_parents_context_is_current() -> None:
     header, trace_id, span_id = parent("00")
-    with span("test", "hop", parent=context_from_headers({"traceparent": header})) as current:
+    with span("hop", parent=context_from_headers({"traceparent": header})) as current:
         assert current_trace_ids() == (trace_id, span_id)
         assert not current.is_recording()
         assert trace_headers()["traceparent"] == header
@@ -89,11 +89,11 @@ def test_under_an_unsampled_parent_no_span_is_made_and_the_parents_context_is_cu
 
 def test_under_a_sampled_parent_or_none_a_span_of_its_own_is_made() -> None:
     header, trace_id, span_id = parent("01")
-    with span("test", "hop", parent=context_from_headers({"traceparent": header})):
+    with span("hop", parent=context_from_headers({"traceparent": header})):
         ids = current_trace_ids()
     assert ids is not None and ids[0] == trace_id and ids[1] != span_id
-    with span("test", "root"):
+    with span("root"):
         root = current_trace_ids()
-        with span("test", "child"):
+        with span("child"):
             assert current_trace_ids() == root, "a child of an unsampled root is no span of its own"
     assert root is not None

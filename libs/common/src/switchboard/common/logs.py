@@ -30,7 +30,6 @@ __all__ = [
     "TextFormatter",
     "bind_request_id",
     "configure_logging",
-    "current_request_id",
     "request_scope",
     "unbind_request_id",
 ]
@@ -52,10 +51,6 @@ def bind_request_id(request_id: str) -> Token[str | None]:
 
 def unbind_request_id(token: Token[str | None]) -> None:
     _REQUEST_ID.reset(token)
-
-
-def current_request_id() -> str | None:
-    return _REQUEST_ID.get()
 
 
 @contextmanager
@@ -99,13 +94,19 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        request_id = getattr(record, "request_id", None) or _REQUEST_ID.get()
+        request_id = _request_id_of(record)
         record.context = f" [{request_id}]" if request_id else ""
         return super().format(record)
 
 
+def _request_id_of(record: logging.LogRecord) -> str | None:
+    """The id the call site gave (``extra=``), else the one bound to the context it logs from."""
+    given: str | None = getattr(record, "request_id", None)
+    return given or _REQUEST_ID.get()
+
+
 def _add_context(entry: dict[str, Any], record: logging.LogRecord) -> None:
-    request_id = getattr(record, "request_id", None) or _REQUEST_ID.get()
+    request_id = _request_id_of(record)
     if request_id:
         entry["request_id"] = request_id
     ids = current_trace_ids()

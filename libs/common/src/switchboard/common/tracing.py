@@ -22,6 +22,7 @@ from opentelemetry.trace import Span, SpanContext, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 __all__ = [
+    "INSTRUMENTATION_SCOPE",
     "TraceExporter",
     "configure_tracing",
     "context_from_headers",
@@ -72,15 +73,18 @@ def _processor(exporter: TraceExporter) -> SpanProcessor | None:
     return None
 
 
+INSTRUMENTATION_SCOPE = "switchboard"
+"""Every span's scope: the same code makes them in every service; the resource's ``service.name`` says which."""
+
+
 @functools.cache
-def tracer(name: str) -> Tracer:
-    """The installed provider's tracer ``name``; ask for it where it is used (module globals would keep a proxy)."""
-    return trace.get_tracer(name)
+def tracer() -> Tracer:
+    """The installed provider's tracer; ask for it where it is used (a module global would keep a proxy)."""
+    return trace.get_tracer(INSTRUMENTATION_SCOPE)
 
 
 @contextmanager
 def span(
-    tracer_name: str,
     name: str,
     *,
     parent: Context | None = None,
@@ -102,7 +106,7 @@ def span(
             if token is not None:
                 detach(token)
         return
-    with tracer(tracer_name).start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as made:
+    with tracer().start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as made:
         yield made
 
 

@@ -30,7 +30,6 @@ FASTAPI_TELEMETRY: TelemetryConfig = {"tracing": False, "operation_spans": False
 access_log = logging.getLogger("switchboard.api_gateway.access")
 """One INFO line per request when ``SWITCHBOARD_ACCESS_LOG`` is on: method, path, status, duration and model."""
 
-_TRACER = "switchboard.api_gateway"
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
 
 
@@ -60,7 +59,7 @@ class RequestIdMiddleware:
 
         parent = context_from_headers(_trace_headers(scope))
         name = f"{scope['method']} {scope['path']}"
-        with span(_TRACER, name, parent=parent, kind=SpanKind.SERVER) as current:
+        with span(name, parent=parent, kind=SpanKind.SERVER) as current:
             token = bind_request_id(request_id)
             try:
                 await self.app(scope, receive, send_with_id)

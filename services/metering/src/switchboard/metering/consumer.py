@@ -34,7 +34,6 @@ __all__ = ["UsageConsumer"]
 
 logger = logging.getLogger(__name__)
 
-
 MAX_ACK_PENDING = 1000
 WORKERS = 2
 """Batches in flight per replica: one is written and billed while the next is fetched."""
@@ -141,7 +140,7 @@ class UsageConsumer:
     async def _bill(self, batch: list[Msg]) -> None:
         # One span for the batch, linked to the span of each request it bills (OpenTelemetry's batch receive).
         links = [Link(context) for msg in batch if (context := remote_span_context(msg.headers)) is not None]
-        with tracer("switchboard.metering").start_as_current_span("bill", kind=SpanKind.CONSUMER, links=links) as span:
+        with tracer().start_as_current_span("bill", kind=SpanKind.CONSUMER, links=links) as span:
             if span.is_recording():
                 span.set_attribute("messaging.batch.message_count", len(batch))
             await self._bill_batch(batch)

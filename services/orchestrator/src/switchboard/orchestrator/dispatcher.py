@@ -13,7 +13,7 @@ from switchboard.common.events import ExecuteRequest
 from switchboard.common.logs import bind_request_id
 from switchboard.common.subjects import subject_token
 from switchboard.common.tracing import context_from_headers, span
-from switchboard.orchestrator.execution import TRACER, RequestRun, Services, StopReason
+from switchboard.orchestrator.execution import RequestRun, Services, StopReason
 
 __all__ = ["Dispatcher"]
 
@@ -89,7 +89,7 @@ async def _traced(run: RequestRun, headers: Mapping[str, str] | None) -> None:
     request = run.request
     bind_request_id(request.request_id)
     parent = context_from_headers(headers)
-    with span(TRACER, "orchestrate", parent=parent, kind=SpanKind.CONSUMER) as current:
+    with span("orchestrate", parent=parent, kind=SpanKind.CONSUMER) as current:
         if current.is_recording():
             current.set_attribute("switchboard.request_id", request.request_id)
             current.set_attribute("gen_ai.request.model", request.model)

@@ -39,9 +39,6 @@ logger = logging.getLogger(__name__)
 
 StopReason = Literal["client", "shutdown"]
 
-TRACER = "switchboard.orchestrator"
-"""Instrumentation scope of the orchestrator's spans."""
-
 
 @dataclass(frozen=True)
 class Services:
@@ -166,7 +163,7 @@ class RequestRun:
         )
         started = time.perf_counter()
         try:
-            with span(TRACER, f"upstream {provider.name}", kind=SpanKind.CLIENT) as current:
+            with span(f"upstream {provider.name}", kind=SpanKind.CLIENT) as current:
                 if current.is_recording():
                     current.set_attributes(
                         {"gen_ai.system": provider.name, "gen_ai.request.model": target.upstream_model}

@@ -34,7 +34,6 @@ __all__ = ["REVOKED_CLOSE_CODE", "SERVICE_NAME", "BusHandlers"]
 
 logger = logging.getLogger(__name__)
 
-_TRACER = "switchboard.tool_broker"
 
 SERVICE_NAME = "tool-broker"
 REVOKED_CLOSE_CODE = 4401
@@ -108,7 +107,7 @@ class BusHandlers:
         bind_request_id(call.request_id)
         parent = context_from_headers(headers)
         name = f"execute_tool {call.tool_name}"
-        with span(_TRACER, name, parent=parent, kind=SpanKind.CONSUMER) as current:
+        with span(name, parent=parent, kind=SpanKind.CONSUMER) as current:
             if current.is_recording():
                 current.set_attributes({"gen_ai.tool.name": call.tool_name, "switchboard.mcp_server": call.server_id})
             logger.debug("tool call %s for %s/%s", call.call_id, call.server_id, call.tool_name)

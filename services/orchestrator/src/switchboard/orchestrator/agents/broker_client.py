@@ -33,8 +33,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_TRACER = "switchboard.orchestrator"
-
 LIST_TOOLS_TIMEOUT_SECONDS = 1.0
 LIST_TOOLS_ATTEMPTS = 2
 REPLY_GRACE_SECONDS = 2.0
@@ -108,7 +106,7 @@ class ToolBroker:
         try:
             # Named as OpenTelemetry's GenAI conventions name tool spans.
             name, attributes = f"execute_tool {command.tool_name}", {"gen_ai.tool.name": command.tool_name}
-            with span(_TRACER, name, kind=SpanKind.CLIENT, attributes=attributes):
+            with span(name, kind=SpanKind.CLIENT, attributes=attributes):
                 reply = await self._connection.request(
                     subject, command.model_dump_json().encode(), timeout + REPLY_GRACE_SECONDS, headers=trace_headers()
                 )
